@@ -1,0 +1,44 @@
+# The README's two commands: `make synth` and `make test`. Both set up what they need first
+# (a virtualenv with pinned packages, Node >= 22 inside it, the pinned CDK CLI) and are
+# no-ops for set-up when nothing changed.
+SHELL := /bin/bash
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+PYTHON_SETUP := $(VENV)/.installed
+NODE_SETUP := node_modules/.installed
+
+# The venv's bin first: its Node 24 runs jsii and the CDK CLI, its python the app.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export CDK_DISABLE_VERSION_CHECK := 1
+
+.PHONY: synth test snapshots lint lock clean
+
+synth: $(PYTHON_SETUP) $(NODE_SETUP)  ## synthesize every reference stack into cdk.out/ (cdk-nag runs)
+	node_modules/.bin/cdk synth --quiet
+
+test: $(PYTHON_SETUP)  ## run the whole test suite
+	$(PYTHON) -m pytest
+
+snapshots: $(PYTHON_SETUP)  ## re-pin the reference templates after an intended change
+	$(PYTHON) -m pytest tests/test_snapshots.py --snapshot-update
+
+lint: $(PYTHON_SETUP)
+	$(VENV)/bin/ruff check constructs examples tests
+	$(VENV)/bin/ruff format --check constructs examples tests
+
+lock:  ## re-resolve constraints.txt from pyproject.toml (then review the diff)
+	rm -rf /tmp/serverless-patterns-lock && python3 -m venv /tmp/serverless-patterns-lock
+	/tmp/serverless-patterns-lock/bin/pip install -q -e '.[dev]'
+	/tmp/serverless-patterns-lock/bin/pip freeze --exclude-editable | sort > constraints.txt
+
+$(PYTHON_SETUP): pyproject.toml constraints.txt
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+$(NODE_SETUP): package.json package-lock.json $(PYTHON_SETUP)
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out

@@ -1,0 +1,1 @@
+"""Secure defaults and builders shared by every pattern: the only place a default lives."""

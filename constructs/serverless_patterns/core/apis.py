@@ -1,0 +1,186 @@
+"""REST APIs: access logs, tracing, throttling, request validation, never open by accident."""
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aws_cdk import Annotations
+from aws_cdk import aws_apigateway as apigw
+from constructs import Construct
+
+from serverless_patterns.core.compliance import acknowledge
+from serverless_patterns.core.logs import log_group
+from serverless_patterns.core.props import merge, options_of
+from serverless_patterns.core.validation import Problems
+
+HTTP_METHODS = frozenset({"ANY", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+DEFAULT_RATE_LIMIT = 100  # requests per second, steady state, per stage
+DEFAULT_BURST_LIMIT = 200
+_PATH = re.compile(r"^/([A-Za-z0-9._~-]+|\{[A-Za-z0-9_]+\+?\})(/([A-Za-z0-9._~-]+|\{[A-Za-z0-9_]+\+?\}))*$")
+
+
+@dataclass(frozen=True)
+class Route:
+    """One method on one path, e.g. ``Route("POST", "/orders", request_schema=...)``.
+
+    A ``request_schema`` makes API Gateway reject a non-conforming JSON body with a 400
+    before the function runs.
+    """
+
+    method: str
+    path: str
+    request_schema: apigw.JsonSchema | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+#: Every method on every path goes to the function; it routes by itself (e.g. Powertools).
+PROXY_ROUTES = (Route("ANY", "/"), Route("ANY", "/{proxy+}"))
+
+
+def validate_routes(problems: Problems, routes: Sequence[Route]) -> None:
+    if not routes:
+        problems.add("routes", list(routes), "give at least one Route, or omit it to proxy all")
+    for route in routes:
+        if route.method not in HTTP_METHODS:
+            problems.add("routes", route.key, f"method must be one of {sorted(HTTP_METHODS)}")
+        if route.path != "/" and not _PATH.match(route.path):
+            problems.add(
+                "routes", route.key, "path must start with '/' and hold segments or {params}"
+            )
+    problems.unique("routes", (route.key for route in routes))
+
+
+def validate_authorization(
+    problems: Problems,
+    authorizer: apigw.IAuthorizer | None,
+    authorization_type: apigw.AuthorizationType | None,
+) -> None:
+    needs_authorizer = {apigw.AuthorizationType.COGNITO, apigw.AuthorizationType.CUSTOM}
+    if authorizer is None and authorization_type in needs_authorizer:
+        problems.add(
+            "authorization_type", authorization_type, "give the matching authorizer= as well"
+        )
+    if authorizer is not None and authorization_type in {
+        apigw.AuthorizationType.IAM,
+        apigw.AuthorizationType.NONE,
+    }:
+        problems.add(
+            "authorization_type",
+            authorization_type,
+            "an authorizer needs COGNITO or CUSTOM; omit authorization_type",
+        )
+
+
+def rest_api(
+    scope: Construct,
+    construct_id: str,
+    *,
+    props: apigw.RestApiProps | None,
+    authorizer: apigw.IAuthorizer | None,
+    authorization_type: apigw.AuthorizationType | None,
+) -> apigw.RestApi:
+    """A regional REST API with the library's defaults; ``props`` override any of them.
+
+    Defaults: every method requires authorization (IAM unless an ``authorizer`` is given;
+    ``AuthorizationType.NONE`` must be asked for and adds a warning), JSON access logs in a
+    log group with retention, X-Ray tracing, error-level execution logs, detailed metrics,
+    and stage throttling of 100 requests/s (burst 200). ``props.deploy_options`` override
+    the stage defaults one by one.
+    """
+    if authorizer is None and authorization_type is None:
+        authorization_type = apigw.AuthorizationType.IAM
+    if authorization_type == apigw.AuthorizationType.NONE:
+        Annotations.of(scope).add_warning_v2(
+            "serverless-patterns:open-api",
+            "authorization_type=NONE: anyone who knows the URL can call this API.",
+        )
+    overrides = options_of(props)
+    stage = merge(
+        {
+            "access_log_destination": apigw.LogGroupLogDestination(
+                log_group(scope, f"{construct_id}AccessLogs")
+            ),
+            "access_log_format": apigw.AccessLogFormat.json_with_standard_fields(
+                caller=True,
+                http_method=True,
+                ip=True,
+                protocol=True,
+                request_time=True,
+                resource_path=True,
+                response_length=True,
+                status=True,
+                user=True,
+            ),
+            "tracing_enabled": True,
+            "logging_level": apigw.MethodLoggingLevel.ERROR,
+            "metrics_enabled": True,
+            "throttling_rate_limit": DEFAULT_RATE_LIMIT,
+            "throttling_burst_limit": DEFAULT_BURST_LIMIT,
+        },
+        overrides.pop("deploy_options", None),
+    )
+    settings = {
+        "endpoint_types": [apigw.EndpointType.REGIONAL],
+        # The account-level role API Gateway needs to write access and execution logs.
+        "cloud_watch_role": True,
+        "default_method_options": apigw.MethodOptions(
+            authorization_type=authorization_type, authorizer=authorizer
+        ),
+        "deploy_options": apigw.StageOptions(**stage),
+        **overrides,
+    }
+    api = apigw.RestApi(scope, construct_id, **settings)
+    _acknowledge_defaults(api, authorization_type)
+    return api
+
+
+def _acknowledge_defaults(
+    api: apigw.RestApi, authorization_type: apigw.AuthorizationType | None
+) -> None:
+    role = api.node.try_find_child("CloudWatchRole")
+    if role is not None:
+        acknowledge(
+            role,
+            "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+            "service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+            "The account-level role API Gateway writes logs with: this AWS-managed policy is "
+            "the one AWS documents for it and allows only CloudWatch Logs writes.",
+        )
+    acknowledge(
+        api.deployment_stage,
+        "AwsSolutions::AwsSolutions-APIG3",
+        "No WAF by default: a web ACL costs at least $5/month per API even at idle and needs "
+        "rules tuned to the API. Every method requires authorization and the stage is "
+        "throttled; associate a web ACL with api.deployment_stage when the API is public.",
+    )
+    if authorization_type == apigw.AuthorizationType.IAM:
+        acknowledge(
+            api,
+            "AwsSolutions::AwsSolutions-COG4",
+            "Methods use IAM (SigV4) authorization: callers are AWS principals whose "
+            "requests are signed and checked against IAM policies; no user pool is involved.",
+        )
+
+
+def add_routes(
+    api: apigw.RestApi, routes: Sequence[Route], integration: apigw.Integration
+) -> None:
+    """Add ``routes`` to ``api``, all through ``integration``, with request validation."""
+    validator = api.add_request_validator(
+        "RequestValidator", validate_request_body=True, validate_request_parameters=True
+    )
+    for route in routes:
+        models = None
+        if route.request_schema is not None:
+            model_id = re.sub(r"[^A-Za-z0-9]", "", route.key.title()) + "Model"
+            models = {
+                "application/json": api.add_model(
+                    model_id, content_type="application/json", schema=route.request_schema
+                )
+            }
+        api.root.resource_for_path(route.path).add_method(
+            route.method, integration, request_validator=validator, request_models=models
+        )

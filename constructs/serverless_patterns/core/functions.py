@@ -1,0 +1,105 @@
+"""Lambda functions: Python on arm64 with Powertools, X-Ray, JSON logs and scoped IAM."""
+
+from collections.abc import Mapping
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from serverless_patterns.core.compliance import XRAY_WILDCARD, acknowledge
+from serverless_patterns.core.logs import log_group
+from serverless_patterns.core.props import merge
+
+DEFAULT_RUNTIME = lambda_.Runtime.PYTHON_3_14
+DEFAULT_MEMORY_MB = 256
+DEFAULT_TIMEOUT = Duration.seconds(10)
+#: The Powertools release the example handlers are tested against (pyproject.toml pins the same).
+POWERTOOLS_VERSION = "3.37.0"
+
+
+def powertools_layer(scope: Construct, architecture: lambda_.Architecture) -> lambda_.ILayerVersion:
+    """The public Powertools layer for ``architecture``, one per stack, region-agnostic.
+
+    The layer ARN is read at deploy time from the public SSM parameter Powertools publishes
+    for each release, so the same template deploys to every region and stays pinned.
+    """
+    stack = Stack.of(scope)
+    construct_id = f"PowertoolsLayer-{architecture.name}"
+    existing = stack.node.try_find_child(construct_id)
+    if existing is not None:
+        return existing  # type: ignore[return-value]
+    parameter = (
+        f"/aws/service/powertools/python/{architecture.name}/"
+        f"{DEFAULT_RUNTIME.name}/{POWERTOOLS_VERSION}"
+    )
+    arn = ssm.StringParameter.value_for_string_parameter(stack, parameter)
+    return lambda_.LayerVersion.from_layer_version_arn(stack, construct_id, arn)
+
+
+def python_function(
+    scope: Construct,
+    construct_id: str,
+    *,
+    code: lambda_.Code,
+    handler: str,
+    service_name: str,
+    environment: Mapping[str, str] | None = None,
+    options: lambda_.FunctionOptions | None = None,
+) -> lambda_.Function:
+    """A Python function with the library's defaults; ``options`` override any of them.
+
+    Defaults: current Python runtime, arm64, 256 MB, 10 s timeout, active X-Ray tracing,
+    JSON logs into a dedicated log group with explicit retention, the Powertools layer, and a
+    role that may only write its own logs (grants add the rest). ``environment`` and
+    ``options.environment`` extend the Powertools settings; ``options.layers`` extend the
+    Powertools layer.
+    """
+    settings = merge(
+        {
+            "architecture": lambda_.Architecture.ARM_64,
+            "memory_size": DEFAULT_MEMORY_MB,
+            "timeout": DEFAULT_TIMEOUT,
+            "tracing": lambda_.Tracing.ACTIVE,
+            "logging_format": lambda_.LoggingFormat.JSON,
+        },
+        options,
+    )
+    settings["environment"] = {
+        "POWERTOOLS_SERVICE_NAME": service_name,
+        "POWERTOOLS_METRICS_NAMESPACE": service_name,
+        **(environment or {}),
+        **settings.get("environment", {}),
+    }
+    settings["layers"] = [
+        powertools_layer(scope, settings["architecture"]),
+        *settings.get("layers", []),
+    ]
+    logs = settings.get("log_group")
+    if logs is None:
+        logs = settings["log_group"] = log_group(scope, f"{construct_id}Logs")
+    if "role" not in settings:
+        settings["role"] = iam.Role(
+            scope,
+            f"{construct_id}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Execution role of {service_name} {construct_id}",
+        )
+        if settings["tracing"] == lambda_.Tracing.ACTIVE:
+            acknowledge(
+                settings["role"],
+                XRAY_WILDCARD,
+                "Only X-Ray tracing uses Resource '*': xray:PutTraceSegments and "
+                "xray:PutTelemetryRecords support no resource-level permissions.",
+            )
+    function = lambda_.Function(
+        scope, construct_id, runtime=DEFAULT_RUNTIME, code=code, handler=handler, **settings
+    )
+    logs.grant_write(function)
+    return function
+
+
+def asset_code(path: str) -> lambda_.Code:
+    """Code from a local folder, hashed on content only (no ``__pycache__``)."""
+    return lambda_.Code.from_asset(path, exclude=["__pycache__", "*.pyc"])

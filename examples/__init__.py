@@ -1,0 +1,1 @@
+"""Reference stacks: one per pattern, with realistic business code in ``handlers/``."""

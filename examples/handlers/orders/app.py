@@ -1,0 +1,141 @@
+"""Orders API: create, get and list orders, answering bad requests with a 4xx JSON error."""
+
+import base64
+import binascii
+import json
+import os
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from boto3.dynamodb.conditions import Key
+
+PAGE_SIZE = 25
+MAX_ITEMS = 50
+MAX_QUANTITY = 100
+
+logger = Logger()
+tracer = Tracer()
+
+
+def json_number(value: Any) -> int | float:
+    """DynamoDB hands back numbers as Decimal; answer them as JSON numbers."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+app = APIGatewayRestResolver(serializer=lambda body: json.dumps(body, default=json_number))
+table = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
+
+
+def json_body() -> Any:
+    if not app.current_event.body:
+        raise BadRequestError("request body is required: a JSON order")
+    try:
+        return app.current_event.json_body
+    except json.JSONDecodeError as error:
+        raise BadRequestError(f"request body is not valid JSON: {error.msg}") from None
+
+
+def short_text(value: Any) -> bool:
+    return isinstance(value, str) and 1 <= len(value) <= 64
+
+
+def order_problems(body: Any) -> list[str]:
+    """What is wrong with a new order, one sentence per problem."""
+    if not isinstance(body, dict):
+        return ["body must be a JSON object with customer_id and items"]
+    problems = []
+    unknown = sorted(set(body) - {"customer_id", "items"})
+    if unknown:
+        problems.append(f"unknown fields: {', '.join(unknown)}")
+    if not short_text(body.get("customer_id")):
+        problems.append("customer_id must be a string of 1 to 64 characters")
+    items = body.get("items")
+    if not isinstance(items, list) or not 1 <= len(items) <= MAX_ITEMS:
+        problems.append(f"items must be a list of 1 to {MAX_ITEMS} items")
+        return problems
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or not short_text(item.get("sku")):
+            problems.append(f"items[{index}].sku must be a string of 1 to 64 characters")
+            continue
+        quantity = item.get("quantity")
+        if type(quantity) is not int or not 1 <= quantity <= MAX_QUANTITY:
+            problems.append(f"items[{index}].quantity must be an integer from 1 to {MAX_QUANTITY}")
+    return problems
+
+
+def decode_token(token: str) -> dict[str, Any]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (binascii.Error, ValueError):
+        raise BadRequestError("next_token is not a token this API returned") from None
+    if not isinstance(key, dict):
+        raise BadRequestError("next_token is not a token this API returned")
+    return key
+
+
+@app.post("/orders")
+@tracer.capture_method
+def create_order() -> tuple[dict[str, Any], int]:
+    body = json_body()
+    problems = order_problems(body)
+    if problems:
+        raise BadRequestError("; ".join(problems))
+    order = {
+        "id": str(uuid.uuid4()),
+        "customer_id": body["customer_id"],
+        "items": [{"sku": item["sku"], "quantity": item["quantity"]} for item in body["items"]],
+        "status": "PLACED",
+        "created_at": datetime.now(UTC).isoformat(),
+    }
+    table.put_item(Item=order, ConditionExpression="attribute_not_exists(id)")
+    logger.info("order placed", extra={"order_id": order["id"]})
+    return order, 201
+
+
+@app.get("/orders/<order_id>")
+@tracer.capture_method
+def get_order(order_id: str) -> dict[str, Any]:
+    item = table.get_item(Key={"id": order_id}).get("Item")
+    if item is None:
+        raise NotFoundError(f"order {order_id} not found")
+    return item
+
+
+@app.get("/orders")
+@tracer.capture_method
+def list_orders() -> dict[str, Any]:
+    customer_id = app.current_event.get_query_string_value("customer_id")
+    if not short_text(customer_id):
+        raise BadRequestError("query parameter customer_id is required (1 to 64 characters)")
+    query: dict[str, Any] = {
+        "IndexName": "by_customer",
+        "KeyConditionExpression": Key("customer_id").eq(customer_id),
+        "ScanIndexForward": False,
+        "Limit": PAGE_SIZE,
+    }
+    token = app.current_event.get_query_string_value("next_token")
+    if token:
+        query["ExclusiveStartKey"] = decode_token(token)
+    page = table.query(**query)
+    answer: dict[str, Any] = {"orders": page["Items"]}
+    if "LastEvaluatedKey" in page:
+        answer["next_token"] = base64.urlsafe_b64encode(
+            json.dumps(page["LastEvaluatedKey"]).encode()
+        ).decode()
+    return answer
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

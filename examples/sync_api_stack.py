@@ -1,0 +1,78 @@
+"""Orders service: create, get and list orders through a SyncApi."""
+
+from pathlib import Path
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_dynamodb as dynamodb
+from constructs import Construct
+
+from serverless_patterns import Route, SyncApi
+from serverless_patterns.core.functions import asset_code
+
+HANDLERS = Path(__file__).parent / "handlers"
+
+ORDER_SCHEMA = apigw.JsonSchema(
+    schema=apigw.JsonSchemaVersion.DRAFT4,
+    type=apigw.JsonSchemaType.OBJECT,
+    required=["customer_id", "items"],
+    additional_properties=False,
+    properties={
+        "customer_id": apigw.JsonSchema(
+            type=apigw.JsonSchemaType.STRING, min_length=1, max_length=64
+        ),
+        "items": apigw.JsonSchema(
+            type=apigw.JsonSchemaType.ARRAY,
+            min_items=1,
+            max_items=50,
+            items=apigw.JsonSchema(
+                type=apigw.JsonSchemaType.OBJECT,
+                required=["sku", "quantity"],
+                additional_properties=False,
+                properties={
+                    "sku": apigw.JsonSchema(
+                        type=apigw.JsonSchemaType.STRING, min_length=1, max_length=64
+                    ),
+                    "quantity": apigw.JsonSchema(
+                        type=apigw.JsonSchemaType.INTEGER, minimum=1, maximum=100
+                    ),
+                },
+            ),
+        ),
+    },
+)
+
+
+class OrdersServiceStack(Stack):
+    """An orders microservice: the caller waits for the stored order."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(
+            scope, construct_id, description="serverless-patterns: SyncApi reference (orders)"
+        )
+        orders = SyncApi(
+            self,
+            "Orders",
+            code=asset_code(str(HANDLERS / "orders")),
+            service_name="orders",
+            table_props=dynamodb.TablePropsV2(
+                partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
+                global_secondary_indexes=[
+                    dynamodb.GlobalSecondaryIndexPropsV2(
+                        index_name="by_customer",
+                        partition_key=dynamodb.Attribute(
+                            name="customer_id", type=dynamodb.AttributeType.STRING
+                        ),
+                        sort_key=dynamodb.Attribute(
+                            name="created_at", type=dynamodb.AttributeType.STRING
+                        ),
+                    )
+                ],
+            ),
+            routes=[
+                Route("POST", "/orders", request_schema=ORDER_SCHEMA),
+                Route("GET", "/orders"),
+                Route("GET", "/orders/{order_id}"),
+            ],
+        )
+        CfnOutput(self, "ApiUrl", value=orders.api.url)

@@ -1,0 +1,42 @@
+"""Emulated AWS (moto) resources created from the synthesized templates themselves."""
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+
+from tests.support.cdk import ROOT, only
+
+
+def create_table_from_template(template: dict[str, Any]) -> str:
+    """Create in moto the template's one DynamoDB table (keys and indexes); return its name."""
+    logical_id, properties = only(template, "AWS::DynamoDB::GlobalTable")
+    table = {
+        "TableName": logical_id,
+        "KeySchema": properties["KeySchema"],
+        "AttributeDefinitions": properties["AttributeDefinitions"],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    indexes = properties.get("GlobalSecondaryIndexes")
+    if indexes:
+        table["GlobalSecondaryIndexes"] = [
+            {key: index[key] for key in ("IndexName", "KeySchema", "Projection")}
+            for index in indexes
+        ]
+    boto3.client("dynamodb").create_table(**table)
+    return logical_id
+
+
+def load_handler(relative_path: str) -> ModuleType:
+    """Import a handler module afresh (module-level clients bind to the active moto mock)."""
+    path = ROOT / relative_path
+    name = f"handler_{Path(relative_path).with_suffix('').as_posix().replace('/', '_')}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module

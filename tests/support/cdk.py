@@ -1,0 +1,62 @@
+"""CDK apps built exactly as ``cdk synth`` builds them (same context as cdk.json)."""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import App, Stack
+from aws_cdk.assertions import Template
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class SynthesizedApp:
+    """What ``cdk synth`` writes: one template per stack and cdk-nag's validation report."""
+
+    templates: dict[str, dict[str, Any]]
+    nag_report: dict[str, Any]
+
+
+@cache
+def cdk_context() -> dict[str, Any]:
+    """cdk.json's context plus what the CDK CLI adds on ``cdk synth``."""
+    return {
+        **json.loads((ROOT / "cdk.json").read_text())["context"],
+        "aws:cdk:enable-path-metadata": True,
+        "aws:cdk:enable-asset-metadata": True,
+    }
+
+
+def new_app() -> App:
+    return App(context=cdk_context(), analytics_reporting=False)
+
+
+def synth_variants(builders: dict[str, Callable[[Stack], object]]) -> dict[str, Template]:
+    """One app, one stack per variant, synthesized once: ``{name: Template}``."""
+    app = new_app()
+    stacks = {}
+    for name, build in builders.items():
+        stacks[name] = Stack(app, name)
+        build(stacks[name])
+    app.synth()
+    return {name: Template.from_stack(stack) for name, stack in stacks.items()}
+
+
+def resources(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    """``{logical_id: properties}`` of every resource of ``resource_type``."""
+    return {
+        logical_id: resource.get("Properties", {})
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == resource_type
+    }
+
+
+def only(template: dict[str, Any], resource_type: str) -> tuple[str, dict[str, Any]]:
+    """The one resource of ``resource_type``: ``(logical_id, properties)``."""
+    found = resources(template, resource_type)
+    assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
+    return next(iter(found.items()))
