@@ -5,10 +5,10 @@ from pathlib import Path
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
-from constructs import Construct
-
 from serverless_patterns import Route, SyncApi
 from serverless_patterns.core.functions import asset_code
+
+from constructs import Construct
 
 HANDLERS = Path(__file__).parent / "handlers"
 

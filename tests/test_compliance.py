@@ -9,7 +9,6 @@ from cfnlint.api import ManualArgs, lint
 from examples.app import REFERENCE_STACKS
 from tests.support.cdk import SynthesizedApp, resources
 
-
 NAG_PACKS = {"AwsSolutions", "Serverless"}
 
 

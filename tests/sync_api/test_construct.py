@@ -12,9 +12,9 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Annotations, Match, Template
-
 from serverless_patterns import Route, SyncApi, TableAccess
 from serverless_patterns.core.functions import POWERTOOLS_VERSION
+
 from tests.support.cdk import ROOT, new_app, only, resources, synth_variants
 
 CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {}\n")
@@ -42,7 +42,10 @@ def test_function_runs_current_python_on_arm_with_tracing_json_logs_and_powertoo
     [layer] = function["Layers"]
     parameter = orders["Parameters"][layer["Ref"]]
     assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>"
-    assert parameter["Default"] == f"/aws/service/powertools/python/arm64/python3.14/{POWERTOOLS_VERSION}"
+    assert (
+        parameter["Default"]
+        == f"/aws/service/powertools/python/arm64/python3.14/{POWERTOOLS_VERSION}"
+    )
 
 
 def test_powertools_layer_is_the_version_the_handlers_are_tested_with() -> None:
@@ -79,11 +82,17 @@ def test_function_role_reaches_only_its_table_and_its_logs(orders: dict[str, Any
     assert "ManagedPolicyArns" not in role
     table_id, _ = only(orders, "AWS::DynamoDB::GlobalTable")
     logs_id = next(k for k in orders["Resources"] if k.startswith("OrdersFunctionLogs"))
-    [policy] = [p for p in resources(orders, "AWS::IAM::Policy").values() if p["Roles"] == [{"Ref": role_id}]]
+    [policy] = [
+        p
+        for p in resources(orders, "AWS::IAM::Policy").values()
+        if p["Roles"] == [{"Ref": role_id}]
+    ]
     by_service: dict[str, list[Any]] = {}
     for statement in policy["PolicyDocument"]["Statement"]:
         assert statement["Effect"] == "Allow"
-        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        actions = (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
         for action in actions:
             by_service.setdefault(action.split(":")[0], []).append(statement["Resource"])
     assert set(by_service) == {"dynamodb", "logs", "xray"}
@@ -144,7 +153,9 @@ def test_alarms_on_function_errors_throttles_and_api_5xx(orders: dict[str, Any])
 
 def build_existing_table(stack: Stack) -> None:
     table = dynamodb.Table(
-        stack, "Mine", partition_key=dynamodb.Attribute(name="k", type=dynamodb.AttributeType.STRING)
+        stack,
+        "Mine",
+        partition_key=dynamodb.Attribute(name="k", type=dynamodb.AttributeType.STRING),
     )
     api = SyncApi(stack, "Api", code=CODE, existing_table=table, table_access=TableAccess.READ)
     assert api.table is table
@@ -215,7 +226,11 @@ def test_existing_function_gets_table_name_and_access(variants: dict[str, Templa
     template.resource_count_is("AWS::Lambda::Function", 1)
     template.has_resource_properties(
         "AWS::Lambda::Function",
-        {"Environment": {"Variables": {"TABLE_NAME": {"Ref": Match.string_like_regexp("ApiTable")}}}},
+        {
+            "Environment": {
+                "Variables": {"TABLE_NAME": {"Ref": Match.string_like_regexp("ApiTable")}}
+            }
+        },
     )
     assert "dynamodb:PutItem" in str(template.find_resources("AWS::IAM::Policy"))
 
@@ -236,18 +251,25 @@ def test_overrides_replace_only_what_they_name(variants: dict[str, Template]) ->
             "Timeout": 20,
             "Architectures": ["arm64"],
             "TracingConfig": {"Mode": "Active"},
-            "Environment": {"Variables": Match.object_like({"MODE": "x", "TABLE_NAME": Match.any_value()})},
+            "Environment": {
+                "Variables": Match.object_like({"MODE": "x", "TABLE_NAME": Match.any_value()})
+            },
         },
     )
     template.has_resource_properties(
         "AWS::DynamoDB::GlobalTable",
-        {"KeySchema": [{"AttributeName": "tenant", "KeyType": "HASH"}], "BillingMode": "PAY_PER_REQUEST"},
+        {
+            "KeySchema": [{"AttributeName": "tenant", "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST",
+        },
     )
     template.has_resource_properties(
         "AWS::ApiGateway::Stage",
         {
             "TracingEnabled": True,
-            "MethodSettings": [Match.object_like({"ThrottlingRateLimit": 10, "ThrottlingBurstLimit": 200})],
+            "MethodSettings": [
+                Match.object_like({"ThrottlingRateLimit": 10, "ThrottlingBurstLimit": 200})
+            ],
         },
     )
 
@@ -270,7 +292,9 @@ def test_cognito_authorizer_protects_every_method(variants: dict[str, Template])
 
 
 def test_an_open_api_must_be_asked_for_and_is_flagged(variants: dict[str, Template]) -> None:
-    variants["Open"].all_resources_properties("AWS::ApiGateway::Method", {"AuthorizationType": "NONE"})
+    variants["Open"].all_resources_properties(
+        "AWS::ApiGateway::Method", {"AuthorizationType": "NONE"}
+    )
     stack = Stack(new_app(), "OpenAlone")
     build_open(stack)
     Annotations.from_stack(stack).has_warning(
@@ -299,7 +323,10 @@ def stack() -> Stack:
         ({"code": CODE, "table_access": "rw"}, "table_access='rw': use TableAccess.READ"),
         ({"code": CODE, "routes": []}, "routes=[]: give at least one Route"),
         ({"code": CODE, "routes": [Route("FETCH", "/x")]}, "routes='FETCH /x': method must be"),
-        ({"code": CODE, "routes": [Route("GET", "orders")]}, "routes='GET orders': path must start"),
+        (
+            {"code": CODE, "routes": [Route("GET", "orders")]},
+            "routes='GET orders': path must start",
+        ),
         (
             {"code": CODE, "routes": [Route("GET", "/a"), Route("GET", "/a")]},
             "routes='GET /a': names must be unique",

@@ -36,7 +36,9 @@ def get(handler: ModuleType, order_id: str) -> tuple[int, Any]:
     return call(
         handler,
         rest_api_event(
-            "GET", f"/orders/{order_id}", resource="/orders/{order_id}",
+            "GET",
+            f"/orders/{order_id}",
+            resource="/orders/{order_id}",
             path_parameters={"order_id": order_id},
         ),
     )
@@ -68,7 +70,9 @@ def test_list_returns_a_customers_orders_newest_first_in_pages(
     assert status == 200 and len(first["orders"]) == 2 and "next_token" in first
     status, second = call(
         orders,
-        rest_api_event("GET", "/orders", query={"customer_id": "c-1", "next_token": first["next_token"]}),
+        rest_api_event(
+            "GET", "/orders", query={"customer_id": "c-1", "next_token": first["next_token"]}
+        ),
     )
     assert status == 200 and "next_token" not in second
     listed = [order["id"] for order in first["orders"] + second["orders"]]

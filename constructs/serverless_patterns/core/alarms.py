@@ -8,6 +8,8 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+
 from constructs import Construct
 
 PERIOD = Duration.minutes(5)
@@ -70,3 +72,17 @@ def notify(alarms: Iterable[cloudwatch.Alarm], topic: sns.ITopic | None) -> None
     for each in alarms:
         each.add_alarm_action(actions.SnsAction(topic))
         each.add_ok_action(actions.SnsAction(topic))
+
+
+def dead_letter_queue_alarm(
+    scope: Construct, construct_id: str, dead_letter_queue: sqs.IQueue
+) -> cloudwatch.Alarm:
+    """Any message visible in ``dead_letter_queue``: something failed for good; redrive it."""
+    return alarm(
+        scope,
+        construct_id,
+        dead_letter_queue.metric_approximate_number_of_messages_visible(
+            period=PERIOD, statistic="Maximum"
+        ),
+        "Messages are in the dead-letter queue: inspect them, fix the cause, then redrive.",
+    )

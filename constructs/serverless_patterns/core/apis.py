@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from aws_cdk import Annotations
 from aws_cdk import aws_apigateway as apigw
-from constructs import Construct
 
+from constructs import Construct
 from serverless_patterns.core.compliance import acknowledge
 from serverless_patterns.core.logs import log_group
 from serverless_patterns.core.props import merge, options_of
@@ -16,7 +16,9 @@ from serverless_patterns.core.validation import Problems
 HTTP_METHODS = frozenset({"ANY", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 DEFAULT_RATE_LIMIT = 100  # requests per second, steady state, per stage
 DEFAULT_BURST_LIMIT = 200
-_PATH = re.compile(r"^/([A-Za-z0-9._~-]+|\{[A-Za-z0-9_]+\+?\})(/([A-Za-z0-9._~-]+|\{[A-Za-z0-9_]+\+?\}))*$")
+_PATH = re.compile(
+    r"^/([A-Za-z0-9._~-]+|\{[A-Za-z0-9_]+\+?\})(/([A-Za-z0-9._~-]+|\{[A-Za-z0-9_]+\+?\}))*$"
+)
 
 
 @dataclass(frozen=True)
@@ -165,9 +167,7 @@ def _acknowledge_defaults(
         )
 
 
-def add_routes(
-    api: apigw.RestApi, routes: Sequence[Route], integration: apigw.Integration
-) -> None:
+def add_routes(api: apigw.RestApi, routes: Sequence[Route], integration: apigw.Integration) -> None:
     """Add ``routes`` to ``api``, all through ``integration``, with request validation."""
     validator = api.add_request_validator(
         "RequestValidator", validate_request_body=True, validate_request_parameters=True

@@ -4,6 +4,7 @@ Rule ids are written as the cdk-nag report prints them after "Acknowledge with".
 """
 
 from aws_cdk import Acknowledgment, Validations
+
 from constructs import IConstruct
 
 XRAY_WILDCARD = "AwsSolutions::AwsSolutions-IAM5[Resource::*]"

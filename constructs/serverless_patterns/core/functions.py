@@ -6,8 +6,8 @@ from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_ssm as ssm
-from constructs import Construct
 
+from constructs import Construct
 from serverless_patterns.core.compliance import XRAY_WILDCARD, acknowledge
 from serverless_patterns.core.logs import log_group
 from serverless_patterns.core.props import merge

@@ -2,6 +2,7 @@
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
+
 from constructs import Construct
 
 DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_MONTH

@@ -1,0 +1,103 @@
+"""SQS queues: encrypted, TLS-only, each with a dead-letter queue kept 14 days."""
+
+from aws_cdk import Duration
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sqs as sqs
+
+from constructs import Construct
+from serverless_patterns.core.props import merge
+from serverless_patterns.core.validation import Problems, is_token
+
+DLQ_RETENTION = Duration.days(14)
+DEFAULT_MAX_RECEIVE_COUNT = 3
+#: AWS's guidance: a queue's visibility timeout is at least 6 x its consumer's timeout.
+VISIBILITY_TIMEOUT_FACTOR = 6
+
+
+def dead_letter_queue(scope: Construct, construct_id: str, *, fifo: bool = False) -> sqs.Queue:
+    """A dead-letter queue: SQS-managed encryption, TLS only, messages kept 14 days.
+
+    SQS-managed encryption (SSE-SQS) lets SNS, EventBridge and Lambda deliver to it without a
+    customer-managed KMS key (SNS cannot use the AWS-managed ``alias/aws/sqs`` key).
+    """
+    return sqs.Queue(
+        scope,
+        construct_id,
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        retention_period=DLQ_RETENTION,
+        fifo=fifo or None,
+    )
+
+
+def queue(
+    scope: Construct,
+    construct_id: str,
+    *,
+    dead_letter_queue: sqs.IQueue,
+    props: sqs.QueueProps | None = None,
+    max_receive_count: int = DEFAULT_MAX_RECEIVE_COUNT,
+    consumer_timeout: Duration | None = None,
+) -> sqs.Queue:
+    """A queue with the library's defaults; ``props`` override any of them.
+
+    Defaults: SQS-managed encryption, TLS only, messages moved to ``dead_letter_queue`` after
+    ``max_receive_count`` receives, and a visibility timeout of 6 x ``consumer_timeout``.
+    """
+    defaults: dict = {
+        "encryption": sqs.QueueEncryption.SQS_MANAGED,
+        "enforce_ssl": True,
+        "dead_letter_queue": sqs.DeadLetterQueue(
+            queue=dead_letter_queue, max_receive_count=max_receive_count
+        ),
+    }
+    if consumer_timeout is not None:
+        defaults["visibility_timeout"] = Duration.seconds(
+            consumer_timeout.to_seconds() * VISIBILITY_TIMEOUT_FACTOR
+        )
+    return sqs.Queue(scope, construct_id, **merge(defaults, props))
+
+
+def validate_visibility_timeout(
+    problems: Problems,
+    option: str,
+    visibility_timeout: Duration | None,
+    consumer_timeout: Duration,
+) -> None:
+    """A visibility timeout shorter than 6 x the consumer's timeout re-delivers work in flight."""
+    if visibility_timeout is None or is_token(visibility_timeout.to_seconds()):
+        return
+    needed = consumer_timeout.to_seconds() * VISIBILITY_TIMEOUT_FACTOR
+    if visibility_timeout.to_seconds() < needed:
+        problems.add(
+            option,
+            f"{visibility_timeout.to_seconds():g}s",
+            f"must be at least {VISIBILITY_TIMEOUT_FACTOR} x the consumer's timeout "
+            f"({needed:g}s); raise it or shorten the function's timeout",
+        )
+
+
+def consume(
+    function: lambda_.IFunction,
+    source: sqs.IQueue,
+    *,
+    batch_size: int = 10,
+    max_batching_window: Duration | None = None,
+    max_concurrency: int | None = None,
+) -> sources.SqsEventSource:
+    """Have ``function`` consume ``source`` in batches, reporting partial batch failures.
+
+    Only the failed messages of a batch return to the queue (and, after the queue's
+    ``max_receive_count``, to its DLQ); the handler must answer ``batchItemFailures``
+    (Powertools' ``BatchProcessor`` does).
+    """
+    event_source = sources.SqsEventSource(
+        source,
+        batch_size=batch_size,
+        max_batching_window=max_batching_window,
+        max_concurrency=max_concurrency,
+        report_batch_item_failures=True,
+    )
+    function.add_event_source(event_source)
+    return event_source
