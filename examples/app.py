@@ -1,13 +1,18 @@
 """The reference app: every reference stack, checked by the cdk-nag packs on synth.
 
-``cdk synth`` runs ``python -m examples.app`` (see cdk.json); tests build the same stacks
-with :func:`add_reference_stacks`.
+``cdk synth`` runs ``python -m examples.app`` (see cdk.json); the tests, the catalog
+generator and the benchmarks use :func:`synthesize`, which builds the same app in-process.
 """
 
 # isort: off
 import serverless_patterns  # noqa: F401  (selects Node >= 22 for jsii before aws_cdk loads)
 
 # isort: on
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
@@ -29,6 +34,45 @@ def build(app: App) -> App:
         stack_class(app, stack_id)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
     return app
+
+
+@dataclass(frozen=True)
+class SynthesizedApp:
+    """What ``cdk synth`` writes: one template per stack and cdk-nag's validation report."""
+
+    templates: dict[str, dict[str, Any]]
+    nag_report: dict[str, Any]
+
+
+def cli_context() -> dict[str, Any]:
+    """cdk.json's context plus what the CDK CLI adds on ``cdk synth``."""
+    cdk_json = Path(__file__).resolve().parents[1] / "cdk.json"
+    return {
+        **json.loads(cdk_json.read_text())["context"],
+        "aws:cdk:enable-path-metadata": True,
+        "aws:cdk:enable-asset-metadata": True,
+    }
+
+
+def synthesize(outdir: Path) -> SynthesizedApp:
+    """Synthesize the reference app into ``outdir`` exactly as ``cdk synth`` would.
+
+    An unacknowledged cdk-nag finding does not raise here: the templates are written first,
+    and the finding is in ``nag_report`` for the caller to judge.
+    """
+    app = build(App(context=cli_context(), analytics_reporting=False, outdir=str(outdir)))
+    try:
+        app.synth()
+    except Exception as error:  # jsii's JavaScriptError wraps cdk's ValidationFailed
+        if "ValidationFailed" not in str(error):
+            raise
+    return SynthesizedApp(
+        templates={
+            stack_id: json.loads((outdir / f"{stack_id}.template.json").read_text())
+            for stack_id in REFERENCE_STACKS
+        },
+        nag_report=json.loads((outdir / "validation-report.json").read_text()),
+    )
 
 
 def main() -> None:

@@ -4,40 +4,23 @@
 import serverless_patterns  # noqa: F401  (selects Node >= 22 for jsii before aws_cdk loads)
 
 # isort: on
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App
 from moto import mock_aws
 
-from examples.app import REFERENCE_STACKS, build
-from tests.support.cdk import SynthesizedApp, cdk_context
+from examples.app import SynthesizedApp, synthesize
 
 
 @pytest.fixture(scope="session")
 def reference_app(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
-    """Every reference stack, with cdk.json's context and cdk-nag, synthesized once.
+    """Every reference stack, as ``cdk synth`` writes it (cdk-nag included), built once.
 
-    A nag finding does not error the session: the templates are written first, and the
-    compliance tests report the findings.
+    A nag finding does not error the session: the compliance tests report it.
     """
-    outdir = Path(tmp_path_factory.mktemp("cdk.out"))
-    app = build(App(context=cdk_context(), analytics_reporting=False, outdir=str(outdir)))
-    try:
-        app.synth()
-    except Exception as error:  # jsii's JavaScriptError wraps cdk's ValidationFailed
-        if "ValidationFailed" not in str(error):
-            raise
-    return SynthesizedApp(
-        templates={
-            stack_id: json.loads((outdir / f"{stack_id}.template.json").read_text())
-            for stack_id in REFERENCE_STACKS
-        },
-        nag_report=json.loads((outdir / "validation-report.json").read_text()),
-    )
+    return synthesize(Path(tmp_path_factory.mktemp("cdk.out")))
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from cfnlint.api import ManualArgs, lint
 
-from examples.app import REFERENCE_STACKS
-from tests.support.cdk import SynthesizedApp, resources
+from examples.app import REFERENCE_STACKS, SynthesizedApp
+from tests.support.cdk import resources
 
 NAG_PACKS = {"AwsSolutions", "Serverless"}
 

@@ -1,38 +1,20 @@
 """CDK apps built exactly as ``cdk synth`` builds them (same context as cdk.json)."""
 
-import json
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from aws_cdk import App, Stack
 from aws_cdk.assertions import Template
 
+from examples.app import cli_context
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@dataclass(frozen=True)
-class SynthesizedApp:
-    """What ``cdk synth`` writes: one template per stack and cdk-nag's validation report."""
-
-    templates: dict[str, dict[str, Any]]
-    nag_report: dict[str, Any]
-
-
-@cache
-def cdk_context() -> dict[str, Any]:
-    """cdk.json's context plus what the CDK CLI adds on ``cdk synth``."""
-    return {
-        **json.loads((ROOT / "cdk.json").read_text())["context"],
-        "aws:cdk:enable-path-metadata": True,
-        "aws:cdk:enable-asset-metadata": True,
-    }
-
-
 def new_app() -> App:
-    return App(context=cdk_context(), analytics_reporting=False)
+    """An empty app with the context ``cdk synth`` gives the reference app."""
+    return App(context=cli_context(), analytics_reporting=False)
 
 
 def synth_variants(builders: dict[str, Callable[[Stack], object]]) -> dict[str, Template]:
