@@ -11,7 +11,7 @@ NODE_SETUP := node_modules/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: synth test snapshots lint lock clean
+.PHONY: synth test snapshots catalog diff lint lock clean
 
 synth: $(PYTHON_SETUP) $(NODE_SETUP)  ## synthesize every reference stack into cdk.out/ (cdk-nag runs)
 	node_modules/.bin/cdk synth --quiet
@@ -22,9 +22,15 @@ test: $(PYTHON_SETUP)  ## run the whole test suite
 snapshots: $(PYTHON_SETUP)  ## re-pin the reference templates after an intended change
 	$(PYTHON) -m pytest tests/test_snapshots.py --snapshot-update
 
+catalog: $(PYTHON_SETUP)  ## regenerate the generated blocks of the catalog pages
+	$(PYTHON) -m tools.catalog
+
+diff: $(PYTHON_SETUP) $(NODE_SETUP)  ## per stack, what the code changes versus the pinned templates
+	$(PYTHON) -m tools.review_diff
+
 lint: $(PYTHON_SETUP)
-	$(VENV)/bin/ruff check constructs examples tests
-	$(VENV)/bin/ruff format --check constructs examples tests
+	$(VENV)/bin/ruff check constructs examples tests tools
+	$(VENV)/bin/ruff format --check constructs examples tests tools
 
 lock:  ## re-resolve constraints.txt from pyproject.toml (then review the diff)
 	rm -rf /tmp/serverless-patterns-lock && python3 -m venv /tmp/serverless-patterns-lock

@@ -11,7 +11,7 @@ from tests.support.cdk import ROOT
 @pytest.mark.parametrize("command", [["check"], ["format", "--check"]])
 def test_ruff(command: list[str]) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "ruff", *command, "constructs", "examples", "tests"],
+        [sys.executable, "-m", "ruff", *command, "constructs", "examples", "tests", "tools"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -86,7 +86,7 @@ def python_function(
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"Execution role of {service_name} {construct_id}",
         )
-        if settings["tracing"] == lambda_.Tracing.ACTIVE:
+        if settings["tracing"] != lambda_.Tracing.DISABLED:
             acknowledge(
                 settings["role"],
                 XRAY_WILDCARD,

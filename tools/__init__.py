@@ -1,0 +1,1 @@
+"""Project tooling: the generated catalog sections, the reviewer's diff and the benchmarks."""

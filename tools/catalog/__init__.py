@@ -1,0 +1,1 @@
+"""Catalog sections generated from the synthesized templates (``make catalog``)."""
