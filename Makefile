@@ -11,7 +11,9 @@ NODE_SETUP := node_modules/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: synth test snapshots catalog diff lint lock clean
+.PHONY: setup synth test snapshots catalog diff benchmark lint lock clean
+
+setup: $(PYTHON_SETUP) $(NODE_SETUP)  ## what both commands set up first
 
 synth: $(PYTHON_SETUP) $(NODE_SETUP)  ## synthesize every reference stack into cdk.out/ (cdk-nag runs)
 	node_modules/.bin/cdk synth --quiet
@@ -27,6 +29,9 @@ catalog: $(PYTHON_SETUP)  ## regenerate the generated blocks of the catalog page
 
 diff: $(PYTHON_SETUP) $(NODE_SETUP)  ## per stack, what the code changes versus the pinned templates
 	$(PYTHON) -m tools.review_diff
+
+benchmark: $(PYTHON_SETUP) $(NODE_SETUP)  ## timings and budgets (see README); not part of the tests
+	$(PYTHON) -m tools.benchmark
 
 lint: $(PYTHON_SETUP)
 	$(VENV)/bin/ruff check constructs examples tests tools
