@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from examples.app import REFERENCE_STACKS, cli_context, synthesize
+from examples.app import REFERENCE_STACKS, cli_context, new_app, synthesize
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / ".benchmarks" / "report.json"
@@ -87,12 +87,10 @@ def synth_figures(repeat: int) -> dict[str, Any]:
 
 def per_stack_figures() -> dict[str, dict[str, float]]:
     """Construction and synthesis time of each reference stack, in this one warm process."""
-    from aws_cdk import App
-
-    App().synth()  # pay jsii start-up before measuring
+    new_app().synth()  # pay jsii start-up before measuring
     figures = {}
     for stack_id, stack_class in REFERENCE_STACKS.items():
-        app = App(context=cli_context(), analytics_reporting=False)
+        app = new_app(context=cli_context())
         construct = timed(lambda: stack_class(app, stack_id))  # noqa: B023
         synth = timed(app.synth)
         figures[stack_id] = {"construct_s": round(construct, 3), "synth_s": round(synth, 3)}

@@ -7,14 +7,14 @@ from typing import Any
 from aws_cdk import App, Stack
 from aws_cdk.assertions import Template
 
-from examples.app import cli_context
+from examples import app as reference
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def new_app() -> App:
     """An empty app with the context ``cdk synth`` gives the reference app."""
-    return App(context=cli_context(), analytics_reporting=False)
+    return reference.new_app(context=reference.cli_context())
 
 
 def synth_variants(builders: dict[str, Callable[[Stack], object]]) -> dict[str, Template]:
