@@ -110,6 +110,7 @@ def handler_figures(repeat: int) -> dict[str, dict[str, Any]]:
                 properties = resource["Properties"]
                 module = properties["Handler"].rsplit(".", 1)[0]
                 variables = properties.get("Environment", {}).get("Variables", {})
+                folder = Path(outdir) / asset
                 env = {
                     **os.environ,
                     "AWS_REGION": "us-east-1",
@@ -117,12 +118,12 @@ def handler_figures(repeat: int) -> dict[str, dict[str, Any]]:
                     "AWS_ACCESS_KEY_ID": "bench",
                     "AWS_SECRET_ACCESS_KEY": "bench",
                     "AWS_LAMBDA_FUNCTION_NAME": logical_id,
+                    "LAMBDA_TASK_ROOT": str(folder),  # as in Lambda: X-Ray SDK skips its sampler
                     **{
                         k: v if isinstance(v, str) else f"bench-{k.lower()}"
                         for k, v in variables.items()
                     },
                 }
-                folder = Path(outdir) / asset
                 samples = [
                     float(
                         run(
