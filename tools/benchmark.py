@@ -111,6 +111,13 @@ def handler_figures(repeat: int) -> dict[str, dict[str, Any]]:
                 module = properties["Handler"].rsplit(".", 1)[0]
                 variables = properties.get("Environment", {}).get("Variables", {})
                 folder = Path(outdir) / asset
+                layers = [  # the project's own layers, where Lambda puts them on sys.path
+                    str(Path(outdir) / layer["Metadata"]["aws:asset:path"] / "python")
+                    for ref in properties.get("Layers", [])
+                    if isinstance(ref, dict)
+                    and (layer := template["Resources"].get(ref.get("Ref", "")))
+                    and "aws:asset:path" in layer.get("Metadata", {})
+                ]
                 env = {
                     **os.environ,
                     "AWS_REGION": "us-east-1",
@@ -119,6 +126,7 @@ def handler_figures(repeat: int) -> dict[str, dict[str, Any]]:
                     "AWS_SECRET_ACCESS_KEY": "bench",
                     "AWS_LAMBDA_FUNCTION_NAME": logical_id,
                     "LAMBDA_TASK_ROOT": str(folder),  # as in Lambda: X-Ray SDK skips its sampler
+                    "PYTHONPATH": os.pathsep.join(layers),
                     **{
                         k: v if isinstance(v, str) else f"bench-{k.lower()}"
                         for k, v in variables.items()

@@ -6,7 +6,7 @@ import pytest
 
 from tools.catalog import compliance, cost, inventory, permissions
 from tools.catalog.diagram import Edge, edges, mermaid
-from tools.catalog.templates import references, role_owners
+from tools.catalog.templates import references, render, role_owners
 
 
 def arn(logical_id: str) -> dict[str, Any]:
@@ -317,3 +317,24 @@ def test_compliance_lists_acknowledgements_of_one_stack_only() -> None:
     assert text.startswith("cdk-nag packs: AwsSolutions: 0 open, 1 acknowledged.")
     assert "| `AwsSolutions-IAM5[Resource::*]` | `Fn/Role/DefaultPolicy` |" in text
     assert "Other/" not in text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (
+            {
+                "Fn::Join": [
+                    "",
+                    ["arn:", {"Ref": "AWS::Partition"}, ":ses:", {"Ref": "AWS::Region"}, ":x"],
+                ]
+            },
+            "arn:${AWS::Partition}:ses:${AWS::Region}:x",
+        ),
+        ({"Fn::GetAtt": ["Worker", "Arn"]}, "Jobs/Worker.Arn"),
+        ({"Ref": "Table"}, "Table"),
+        ({"Fn::Sub": "arn:${AWS::Partition}:s3:::b/*"}, "arn:${AWS::Partition}:s3:::b/*"),
+    ],
+)
+def test_values_render_readably(value: Any, text: str) -> None:
+    assert render(value, TEMPLATE) == text

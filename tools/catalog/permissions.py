@@ -4,7 +4,15 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from tools.catalog.templates import Template, as_list, label, references, resources_of, role_owners
+from tools.catalog.templates import (
+    Template,
+    as_list,
+    label,
+    references,
+    render,
+    resources_of,
+    role_owners,
+)
 
 
 @dataclass(frozen=True)
@@ -24,7 +32,7 @@ def _targets(resource: Any, template: Template) -> tuple[str, ...]:
             suffix = "/index/*" if "/index/*" in str(item) else ""
             names.extend(f"{label(template, ref)}{suffix}" for ref in referenced)
         else:
-            names.append(str(item))
+            names.append(render(item, template))
     return tuple(dict.fromkeys(names))
 
 

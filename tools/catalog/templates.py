@@ -78,5 +78,26 @@ def role_owners(template: Template) -> dict[str, list[str]]:
     return owners
 
 
+def render(value: Any, template: Template) -> str:
+    """A CloudFormation value as readable text: resources by name, pseudo parameters as
+    ``${AWS::Region}``, joins and subs spelled out."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        ((key, item),) = value.items()
+        if key == "Ref":
+            in_template = item in template.get("Resources", {})
+            return label(template, item) if in_template else "${" + item + "}"
+        if key == "Fn::GetAtt":
+            target, attribute = item if isinstance(item, list) else item.split(".", 1)
+            return f"{label(template, target)}.{attribute}"
+        if key == "Fn::Join":
+            separator, parts = item
+            return separator.join(render(part, template) for part in parts)
+        if key == "Fn::Sub":
+            return item[0] if isinstance(item, list) else item
+    return str(value)
+
+
 def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
