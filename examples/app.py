@@ -16,11 +16,19 @@ from typing import Any
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
+from examples.async_api_stack import NotificationsServiceStack
+from examples.event_router_stack import CommerceEventsStack
+from examples.fan_out_stack import OrderEventsStack
+from examples.saga_stack import OrderSagaStack
 from examples.sync_api_stack import OrdersServiceStack
 
 #: Stack id -> stack class. The ids are the names of the synthesized templates.
 REFERENCE_STACKS = {
     "SyncApi": OrdersServiceStack,
+    "EventRouter": CommerceEventsStack,
+    "OrderSaga": OrderSagaStack,
+    "FanOut": OrderEventsStack,
+    "AsyncApi": NotificationsServiceStack,
 }
 
 

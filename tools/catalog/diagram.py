@@ -72,7 +72,7 @@ def _api_paths(template: Template) -> dict[str, str]:
     def path(logical_id: str) -> str:
         parent, part = parents[logical_id]
         above = references(parent, template)
-        return (path(next(iter(above))) if above & parents.keys() else "") + "/" + part
+        return (path(min(above)) if above & parents.keys() else "") + "/" + part
 
     return {logical_id: path(logical_id) for logical_id in parents}
 
@@ -82,12 +82,12 @@ def _rest_api_edges(template: Template) -> Iterable[Edge]:
     for _, method in resources_of(template, "AWS::ApiGateway::Method"):
         properties = method["Properties"]
         resource = references(properties.get("ResourceId"), template)
-        path = paths.get(next(iter(resource)), "/") if resource else "/"
+        path = paths.get(min(resource), "/") if resource else "/"
         integration = {
             k: v for k, v in properties.get("Integration", {}).items() if k != "Credentials"
         }
-        for api in references(properties.get("RestApiId"), template):
-            for target in references(integration, template):
+        for api in sorted(references(properties.get("RestApiId"), template)):
+            for target in sorted(references(integration, template)):
                 yield Edge(api, target, f"{properties['HttpMethod']} {path}")
 
 
@@ -95,46 +95,48 @@ def _websocket_edges(template: Template) -> Iterable[Edge]:
     integrations = dict(resources_of(template, "AWS::ApiGatewayV2::Integration"))
     for _, route in resources_of(template, "AWS::ApiGatewayV2::Route"):
         properties = route["Properties"]
-        for integration in references(properties.get("Target"), template) & integrations.keys():
+        for integration in sorted(
+            references(properties.get("Target"), template) & integrations.keys()
+        ):
             uri = integrations[integration]["Properties"].get("IntegrationUri")
-            for api in references(properties.get("ApiId"), template):
-                for target in references(uri, template):
+            for api in sorted(references(properties.get("ApiId"), template)):
+                for target in sorted(references(uri, template)):
                     yield Edge(api, target, properties["RouteKey"])
 
 
 def _messaging_edges(template: Template) -> Iterable[Edge]:
     for _, mapping in resources_of(template, "AWS::Lambda::EventSourceMapping"):
         properties = mapping["Properties"]
-        for source in references(properties.get("EventSourceArn"), template):
-            for function in references(properties.get("FunctionName"), template):
+        for source in sorted(references(properties.get("EventSourceArn"), template)):
+            for function in sorted(references(properties.get("FunctionName"), template)):
                 yield Edge(source, function, f"batches of {properties.get('BatchSize', 10)}")
     for logical_id, queue in resources_of(template, "AWS::SQS::Queue"):
         redrive = queue.get("Properties", {}).get("RedrivePolicy")
         if redrive:
-            for dlq in references(redrive.get("deadLetterTargetArn"), template):
+            for dlq in sorted(references(redrive.get("deadLetterTargetArn"), template)):
                 yield Edge(
                     logical_id, dlq, f"after {redrive.get('maxReceiveCount')} receives", True
                 )
     for _, subscription in resources_of(template, "AWS::SNS::Subscription"):
         properties = subscription["Properties"]
         filtered = "FilterPolicy" in properties
-        for topic in references(properties.get("TopicArn"), template):
-            for endpoint in references(properties.get("Endpoint"), template):
+        for topic in sorted(references(properties.get("TopicArn"), template)):
+            for endpoint in sorted(references(properties.get("Endpoint"), template)):
                 yield Edge(topic, endpoint, "filtered" if filtered else properties["Protocol"])
-            for dlq in references(properties.get("RedrivePolicy"), template):
+            for dlq in sorted(references(properties.get("RedrivePolicy"), template)):
                 yield Edge(topic, dlq, "undeliverable", True)
 
 
 def _rule_edges(template: Template) -> Iterable[Edge]:
     for logical_id, rule in resources_of(template, "AWS::Events::Rule"):
         properties = rule["Properties"]
-        for bus in references(properties.get("EventBusName"), template):
+        for bus in sorted(references(properties.get("EventBusName"), template)):
             yield Edge(bus, logical_id, "matches")
         trigger = "schedule" if "ScheduleExpression" in properties else "event"
         for target in properties.get("Targets", []):
-            for arn in references(target.get("Arn"), template):
+            for arn in sorted(references(target.get("Arn"), template)):
                 yield Edge(logical_id, arn, trigger)
-            for dlq in references(target.get("DeadLetterConfig"), template):
+            for dlq in sorted(references(target.get("DeadLetterConfig"), template)):
                 yield Edge(logical_id, dlq, "failed delivery", True)
 
 
@@ -143,7 +145,7 @@ def _permission_edges(template: Template, nodes: set[str]) -> Iterable[Edge]:
     for _, policy in resources_of(template, "AWS::IAM::Policy"):
         principals = [
             owner
-            for role in references(policy["Properties"].get("Roles"), template)
+            for role in sorted(references(policy["Properties"].get("Roles"), template))
             for owner in owners.get(role, [])
             if owner in nodes
         ]
@@ -158,7 +160,7 @@ def _permission_edges(template: Template, nodes: set[str]) -> Iterable[Edge]:
                     verbs.add(verb)
             if not verbs:
                 continue
-            for target in references(statement.get("Resource"), template) & nodes:
+            for target in sorted(references(statement.get("Resource"), template) & nodes):
                 for principal in principals:
                     if principal != target:
                         yield Edge(principal, target, "/".join(sorted(verbs)))

@@ -1,0 +1,80 @@
+"""Fixtures for the AsyncApi runtime and the reference worker, in moto."""
+
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+from tests.async_api.emulation import (
+    CONNECTIONS_ENDPOINT,
+    REGION,
+    WORKER_HANDLER,
+    Queues,
+    create_jobs_table,
+    create_queues,
+    function_by_handler,
+    load_runtime,
+    plain_environment,
+)
+from tests.support.aws import load_handler
+
+SENDER_DOMAIN = "example.com"
+
+
+@pytest.fixture(scope="module")
+def template(templates: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return templates["AsyncApi"]
+
+
+@pytest.fixture
+def jobs(aws: None, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The jobs table (as the template defines it); ``TABLE_NAME`` names it."""
+    name = create_jobs_table(template)
+    monkeypatch.setenv("TABLE_NAME", name)
+    return boto3.resource("dynamodb").Table(name)
+
+
+@pytest.fixture
+def queues(aws: None, template: dict[str, Any]) -> Queues:
+    return create_queues(template)
+
+
+@pytest.fixture
+def worker(jobs: Any, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """The worker runtime with the reference worker's environment from the template."""
+    for name, value in plain_environment(function_by_handler(template, WORKER_HANDLER)).items():
+        monkeypatch.setenv(name, value)
+    return load_runtime("worker", monkeypatch)
+
+
+@pytest.fixture
+def notifications(worker: ModuleType) -> ModuleType:
+    """The reference stack's business code: ``process(job)`` sending email through SES."""
+    boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER_DOMAIN)
+    return load_handler("examples/handlers/notifications/app.py")
+
+
+@pytest.fixture
+def sent_emails(aws: None) -> Callable[[], list[Any]]:
+    """The emails moto's SES accepted so far."""
+    return lambda: list(ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages)
+
+
+@pytest.fixture
+def status(jobs: Any, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    return load_runtime("status", monkeypatch)
+
+
+@pytest.fixture
+def connections(jobs: Any, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    return load_runtime("connections", monkeypatch)
+
+
+@pytest.fixture
+def notifier(jobs: Any, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    monkeypatch.setenv("CONNECTIONS_ENDPOINT", CONNECTIONS_ENDPOINT)
+    return load_runtime("notifier", monkeypatch)

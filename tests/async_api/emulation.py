@@ -1,0 +1,254 @@
+"""The AsyncApi reference stack in moto: its table, queues and the Lambda pollers between them.
+
+Resources are created from the synthesized template (keys, stream, redrive policy), the
+library's runtime is imported from its asset folder as Lambda imports it, and the two event
+source mappings are emulated: the SQS poller deletes what a batch did not report failed and
+lets the failures become visible again; the stream poller applies the template's filter.
+"""
+
+import importlib
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
+from moto.core import DEFAULT_ACCOUNT_ID
+
+from tests.support.cdk import ROOT, only, resources
+from tests.support.events import LambdaContext, dynamodb_stream_event, sqs_event
+
+RUNTIME = ROOT / "constructs/serverless_patterns/runtime/async_api/python"
+WORKER_HANDLER = "async_jobs.worker.handler"
+REGION = "us-east-1"
+#: moto answers DescribeStream etc. only on the regional endpoint (botocore would use an
+#: account-based one for calls that carry a stream ARN).
+STREAMS_ENDPOINT = f"https://streams.dynamodb.{REGION}.amazonaws.com"
+CONNECTIONS_ENDPOINT = f"https://abcdef1234.execute-api.{REGION}.amazonaws.com/prod"
+
+#: Jobs of the reference stack (email notifications), as the API accepts them.
+WELCOME = {"to": "ada@example.org", "template": "welcome", "data": {"name": "Ada"}}
+RECEIPT = {
+    "to": "alan@example.org",
+    "template": "receipt",
+    "data": {"name": "Alan", "order_id": "o-42", "amount": "12.50 EUR"},
+}
+#: Passes the API's schema, can never be rendered: the poison job.
+POISON = {"to": "grace@example.org", "template": "receipt", "data": {"name": "Grace"}}
+
+
+class Context(LambdaContext):
+    """A Lambda context with the time left that the worker leases jobs for."""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 20_000
+
+
+def function_by_handler(template: dict[str, Any], handler: str) -> dict[str, Any]:
+    [function] = [
+        properties
+        for properties in resources(template, "AWS::Lambda::Function").values()
+        if properties["Handler"] == handler
+    ]
+    return function
+
+
+def plain_environment(function: dict[str, Any]) -> dict[str, str]:
+    """The function's environment variables that are literal strings (not references)."""
+    variables = function.get("Environment", {}).get("Variables", {})
+    return {name: value for name, value in variables.items() if isinstance(value, str)}
+
+
+def load_runtime(module: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """Import ``async_jobs.<module>`` afresh from the runtime's asset folder, as Lambda does."""
+    monkeypatch.syspath_prepend(str(RUNTIME))
+    for name in [n for n in sys.modules if n == "async_jobs" or n.startswith("async_jobs.")]:
+        monkeypatch.delitem(sys.modules, name)
+    return importlib.import_module(f"async_jobs.{module}")
+
+
+@dataclass
+class Queues:
+    url: str
+    arn: str
+    dead_letter_url: str
+    max_receive_count: int
+    sqs: Any = field(default_factory=lambda: boto3.client("sqs"))
+
+    def send(self, job: Any, job_id: str | None) -> str:
+        """Send ``job`` as API Gateway's integration does (``job_id`` attribute)."""
+        attributes = (
+            {"job_id": {"DataType": "String", "StringValue": job_id}} if job_id is not None else {}
+        )
+        body = job if isinstance(job, str) else json.dumps(job)
+        return self.sqs.send_message(
+            QueueUrl=self.url, MessageBody=body, MessageAttributes=attributes
+        )["MessageId"]
+
+    def receive(self, url: str | None = None) -> list[dict[str, Any]]:
+        return self.sqs.receive_message(
+            QueueUrl=url or self.url,
+            MaxNumberOfMessages=10,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+            MessageSystemAttributeNames=["All"],
+        ).get("Messages", [])
+
+    def count(self, url: str) -> int:
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"]) + int(
+            attributes["ApproximateNumberOfMessagesNotVisible"]
+        )
+
+    def poll(self, invoke: Callable[[dict[str, Any]], dict[str, Any]]) -> int:
+        """Lambda's SQS poller until the queue is empty; answer the number of invocations.
+
+        A batch's reported failures stay in the queue and become visible again once their
+        visibility timeout passes (here: at once); the rest is deleted. SQS moves a message
+        received ``max_receive_count`` times to the dead-letter queue.
+        """
+        invocations = 0
+        while messages := self.receive():
+            invocations += 1
+            answer = invoke(sqs_event(messages, self.arn))
+            failed = {failure["itemIdentifier"] for failure in answer["batchItemFailures"]}
+            for message in messages:
+                if message["MessageId"] in failed:
+                    self.sqs.change_message_visibility(
+                        QueueUrl=self.url,
+                        ReceiptHandle=message["ReceiptHandle"],
+                        VisibilityTimeout=0,
+                    )
+                else:
+                    self.sqs.delete_message(
+                        QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"]
+                    )
+        return invocations
+
+    def redrive(self) -> int:
+        """Move every dead letter back to the queue, as SQS's dead-letter queue redrive does."""
+        moved = 0
+        while messages := self.receive(self.dead_letter_url):
+            for message in messages:
+                self.sqs.send_message(
+                    QueueUrl=self.url,
+                    MessageBody=message["Body"],
+                    MessageAttributes={
+                        name: {key: value[key] for key in ("DataType", "StringValue")}
+                        for name, value in message.get("MessageAttributes", {}).items()
+                    },
+                )
+                self.sqs.delete_message(
+                    QueueUrl=self.dead_letter_url, ReceiptHandle=message["ReceiptHandle"]
+                )
+                moved += 1
+        return moved
+
+
+def create_queues(template: dict[str, Any], *, fifo: bool = False) -> Queues:
+    """The template's job queue and its dead-letter queue (redrive policy as synthesized)."""
+    queues = resources(template, "AWS::SQS::Queue")
+    [(queue_id, queue)] = [(k, q) for k, q in queues.items() if "RedrivePolicy" in q]
+    dead_letter_id = queue["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+    sqs = boto3.client("sqs")
+    suffix = ".fifo" if fifo else ""
+    fifo_attributes = {"FifoQueue": "true"} if fifo else {}
+    dead_letter_url = sqs.create_queue(
+        QueueName=dead_letter_id + suffix, Attributes=fifo_attributes
+    )["QueueUrl"]
+    dead_letter_arn = sqs.get_queue_attributes(
+        QueueUrl=dead_letter_url, AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    max_receive_count = queue["RedrivePolicy"]["maxReceiveCount"]
+    url = sqs.create_queue(
+        QueueName=queue_id + suffix,
+        Attributes={
+            **fifo_attributes,
+            "VisibilityTimeout": str(queue["VisibilityTimeout"]),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": max_receive_count}
+            ),
+        },
+    )["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    return Queues(url, arn, dead_letter_url, max_receive_count, sqs)
+
+
+def create_jobs_table(template: dict[str, Any]) -> str:
+    """The template's jobs table with its keys and stream; answer its name."""
+    logical_id, properties = only(template, "AWS::DynamoDB::GlobalTable")
+    boto3.client("dynamodb").create_table(
+        TableName=logical_id,
+        KeySchema=properties["KeySchema"],
+        AttributeDefinitions=properties["AttributeDefinitions"],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={
+            "StreamEnabled": True,
+            "StreamViewType": properties["StreamSpecification"]["StreamViewType"],
+        },
+    )
+    return logical_id
+
+
+def matches(pattern: Any, value: Any) -> bool:
+    """An event source mapping filter pattern (nested objects, lists of allowed values)."""
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(
+            key in value and matches(part, value[key]) for key, part in pattern.items()
+        )
+    return value in pattern
+
+
+class Stream:
+    """The jobs table's stream, read with the stream poller's filter from the template."""
+
+    def __init__(self, table_name: str, template: dict[str, Any]) -> None:
+        self.client = boto3.client("dynamodbstreams", endpoint_url=STREAMS_ENDPOINT)
+        self.arn = boto3.client("dynamodb").describe_table(TableName=table_name)["Table"][
+            "LatestStreamArn"
+        ]
+        [mapping] = [
+            m
+            for m in resources(template, "AWS::Lambda::EventSourceMapping").values()
+            if "StartingPosition" in m
+        ]
+        self.filters = [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]]
+        shard = self.client.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"][0]
+        self.iterator = self.client.get_shard_iterator(
+            StreamArn=self.arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+
+    def read(self) -> list[dict[str, Any]]:
+        """Every record since the last read."""
+        page = self.client.get_records(ShardIterator=self.iterator)
+        self.iterator = page["NextShardIterator"]
+        return page["Records"]
+
+    def event(self) -> dict[str, Any]:
+        """The next event the stream poller delivers: new records that pass the filter."""
+        records = [r for r in self.read() if any(matches(f, r) for f in self.filters)]
+        return dynamodb_stream_event(records, self.arn)
+
+
+def posted(connection_id: str) -> list[dict[str, Any]]:
+    """The messages moto's API Gateway management API received for ``connection_id``."""
+    backend = apigatewaymanagementapi_backends[DEFAULT_ACCOUNT_ID][REGION]
+    connection = backend.connections.get(connection_id)
+    data = connection.data.decode() if connection is not None else ""
+    decoder, messages, position = json.JSONDecoder(), [], 0
+    while position < len(data):
+        message, position = decoder.raw_decode(data, position)
+        messages.append(message)
+    return messages
+
+
+CONTEXT = Context()

@@ -1,0 +1,739 @@
+"""AsyncApi: the properties that matter, the bring-your-own paths, the validation errors."""
+
+import json
+import re
+from typing import Any
+
+import pytest
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_integrations as ws_integrations
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from aws_cdk.assertions import Annotations, Match, Template
+from serverless_patterns import AsyncApi
+
+from tests.async_api.emulation import WORKER_HANDLER, function_by_handler
+from tests.support.cdk import new_app, only, resources, synth_variants
+
+PK = dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING)
+CODE = lambda_.Code.from_inline("def process(job):\n    return {}\n")
+
+
+def statements(template: dict[str, Any], role_hint: str) -> list[dict[str, Any]]:
+    """Every statement of the policies attached to the role whose id contains ``role_hint``."""
+    [role_id] = [k for k in resources(template, "AWS::IAM::Role") if role_hint in k]
+    return [
+        statement
+        for policy in resources(template, "AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Roles"]
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+
+
+def actions_of(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return action if isinstance(action, list) else [action]
+
+
+@pytest.fixture(scope="module")
+def stack(templates: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return templates["AsyncApi"]
+
+
+def logical_id(template: dict[str, Any], resource_type: str, hint: str) -> str:
+    [found] = [k for k in resources(template, resource_type) if hint in k]
+    return found
+
+
+# --- the reference stack: the front path -------------------------------------------------
+
+
+def test_post_sends_the_validated_body_straight_to_the_queue(stack: dict[str, Any]) -> None:
+    [post] = [
+        m for m in resources(stack, "AWS::ApiGateway::Method").values() if m["HttpMethod"] == "POST"
+    ]
+    queue_id = logical_id(stack, "AWS::SQS::Queue", "NotificationsQueue")
+    integration = post["Integration"]
+    assert integration["Type"] == "AWS"  # a service integration: no function in the front path
+    assert ":sqs:path/" in json.dumps(integration["Uri"])
+    assert {"Fn::GetAtt": [queue_id, "QueueName"]} in integration["Uri"]["Fn::Join"][1]
+    assert integration["PassthroughBehavior"] == "NEVER"
+    template = integration["RequestTemplates"]["application/json"]
+    assert template.startswith("Action=SendMessage&MessageBody=$util.urlEncode($input.body)")
+    assert "MessageAttribute.1.Name=job_id" in template
+    assert "StringValue=$util.urlEncode($context.requestId)" in template
+    accepted = integration["IntegrationResponses"][0]
+    assert accepted["StatusCode"] == "202" and "SelectionPattern" not in accepted
+    assert json.loads(
+        accepted["ResponseTemplates"]["application/json"].replace("$context.requestId", "id")
+    ) == {"job_id": "id", "status": "pending"}
+    assert [r["StatusCode"] for r in post["MethodResponses"]] == ["202", "500"]
+    assert post["AuthorizationType"] == "AWS_IAM"
+
+
+def test_post_validates_the_body_against_the_job_schema(stack: dict[str, Any]) -> None:
+    [post] = [
+        m for m in resources(stack, "AWS::ApiGateway::Method").values() if m["HttpMethod"] == "POST"
+    ]
+    validator_id, validator = only(stack, "AWS::ApiGateway::RequestValidator")
+    assert validator["ValidateRequestBody"] is True
+    assert post["RequestValidatorId"] == {"Ref": validator_id}
+    model_id, model = only(stack, "AWS::ApiGateway::Model")
+    assert post["RequestModels"] == {"application/json": {"Ref": model_id}}
+    assert model["Schema"]["required"] == ["to", "template"]
+    assert model["Schema"]["properties"]["template"]["enum"] == ["welcome", "receipt"]
+    _, response = only(stack, "AWS::ApiGateway::GatewayResponse")
+    assert response["ResponseType"] == "BAD_REQUEST_BODY"
+    assert (
+        "$context.error.validationErrorString" in response["ResponseTemplates"]["application/json"]
+    )
+
+
+def test_api_gateway_may_only_send_messages_to_the_job_queue(stack: dict[str, Any]) -> None:
+    queue_id = logical_id(stack, "AWS::SQS::Queue", "NotificationsQueue")
+    [statement] = statements(stack, "EnqueueRole")
+    assert sorted(actions_of(statement)) == [
+        "sqs:GetQueueAttributes",
+        "sqs:GetQueueUrl",
+        "sqs:SendMessage",
+    ]
+    assert statement["Resource"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+    _, role = next(
+        (k, r) for k, r in resources(stack, "AWS::IAM::Role").items() if "EnqueueRole" in k
+    )
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "apigateway.amazonaws.com"
+    }
+
+
+def test_get_status_goes_to_the_library_status_function(stack: dict[str, Any]) -> None:
+    [get] = [
+        m for m in resources(stack, "AWS::ApiGateway::Method").values() if m["HttpMethod"] == "GET"
+    ]
+    status_id = logical_id(stack, "AWS::Lambda::Function", "StatusFunction")
+    assert get["Integration"]["Type"] == "AWS_PROXY"
+    assert {"Fn::GetAtt": [status_id, "Arn"]} in get["Integration"]["Uri"]["Fn::Join"][1]
+    assert get["RequestParameters"] == {"method.request.path.job_id": True}
+    paths = {r["PathPart"] for r in resources(stack, "AWS::ApiGateway::Resource").values()}
+    assert paths == {"notifications", "{job_id}"}
+    dynamodb_actions = {
+        action
+        for statement in statements(stack, "StatusFunctionRole")
+        for action in actions_of(statement)
+        if action.startswith("dynamodb:")
+    }
+    assert "dynamodb:GetItem" in dynamodb_actions
+    assert not dynamodb_actions & {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+
+
+# --- the queue and the worker ---------------------------------------------------------------
+
+
+def test_queue_is_encrypted_with_a_dead_letter_queue_and_6x_visibility(
+    stack: dict[str, Any],
+) -> None:
+    queues = resources(stack, "AWS::SQS::Queue")
+    queue = queues[logical_id(stack, "AWS::SQS::Queue", "NotificationsQueue")]
+    dead_letter_id = logical_id(stack, "AWS::SQS::Queue", "NotificationsDeadLetterQueue")
+    assert queue["SqsManagedSseEnabled"] is True
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": [dead_letter_id, "Arn"]},
+        "maxReceiveCount": 3,
+    }
+    worker = function_by_handler(stack, WORKER_HANDLER)
+    assert worker["Timeout"] == 20 and queue["VisibilityTimeout"] == 120
+    assert queues[dead_letter_id]["MessageRetentionPeriod"] == 14 * 24 * 3600
+    for policy in resources(stack, "AWS::SQS::QueuePolicy").values():
+        [deny] = policy["PolicyDocument"]["Statement"]
+        assert deny["Effect"] == "Deny"
+        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert len(resources(stack, "AWS::SQS::QueuePolicy")) == 3
+
+
+def test_worker_consumes_in_batches_with_capped_concurrency_and_partial_failures(
+    stack: dict[str, Any],
+) -> None:
+    queue_id = logical_id(stack, "AWS::SQS::Queue", "NotificationsQueue")
+    [mapping] = [
+        m
+        for m in resources(stack, "AWS::Lambda::EventSourceMapping").values()
+        if m["EventSourceArn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+    ]
+    worker_id = logical_id(stack, "AWS::Lambda::Function", "NotificationsFunction")
+    assert mapping["FunctionName"] == {"Ref": worker_id}
+    assert mapping["BatchSize"] == 10
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": 5}
+
+
+def test_worker_runs_your_process_through_the_runtime_layer(stack: dict[str, Any]) -> None:
+    worker = function_by_handler(stack, WORKER_HANDLER)
+    variables = worker["Environment"]["Variables"]
+    assert variables["PROCESSOR"] == "app.process"
+    assert variables["MAX_RECEIVE_COUNT"] == "3"
+    assert variables["QUEUE_FIFO"] == "false"
+    assert variables["SENDER"] == "notifications@example.com"
+    table_id, _ = only(stack, "AWS::DynamoDB::GlobalTable")
+    assert variables["TABLE_NAME"] == {"Ref": table_id}
+    layer_id, layer = only(stack, "AWS::Lambda::LayerVersion")
+    assert {"Ref": layer_id} in worker["Layers"]
+    assert len(worker["Layers"]) == 2  # Powertools and the runtime
+    assert "python3.14" in layer["CompatibleRuntimes"]
+    assert worker["Runtime"] == "python3.14" and worker["Architectures"] == ["arm64"]
+    worker_actions = {
+        a for s in statements(stack, "NotificationsFunctionRole") for a in actions_of(s)
+    }
+    assert {
+        "dynamodb:UpdateItem",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "ses:SendEmail",
+    } <= worker_actions
+    assert not any(a.startswith(("execute-api", "sqs:SendMessage")) for a in worker_actions)
+
+
+def test_library_functions_run_the_shipped_runtime(stack: dict[str, Any]) -> None:
+    handlers = sorted(f["Handler"] for f in resources(stack, "AWS::Lambda::Function").values())
+    assert handlers == [
+        "async_jobs.connections.handler",
+        "async_jobs.notifier.handler",
+        "async_jobs.status.handler",
+        WORKER_HANDLER,
+    ]
+
+
+def test_jobs_table_has_the_runtime_keys_a_stream_and_ttl(stack: dict[str, Any]) -> None:
+    table_id, table = only(stack, "AWS::DynamoDB::GlobalTable")
+    assert table["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    assert table["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS"}
+    assert table["Replicas"][0]["PointInTimeRecoverySpecification"] == {
+        "PointInTimeRecoveryEnabled": True
+    }
+    assert stack["Resources"][table_id]["DeletionPolicy"] == "Retain"
+
+
+# --- the WebSocket API and the notifier ------------------------------------------------------
+
+
+def test_websocket_connect_requires_iam_and_messages_get_answers(stack: dict[str, Any]) -> None:
+    routes = {r["RouteKey"]: r for r in resources(stack, "AWS::ApiGatewayV2::Route").values()}
+    assert set(routes) == {"$connect", "$disconnect", "$default"}
+    assert routes["$connect"]["AuthorizationType"] == "AWS_IAM"
+    _, route_response = only(stack, "AWS::ApiGatewayV2::RouteResponse")
+    assert route_response["RouteResponseKey"] == "$default"
+    _, api = only(stack, "AWS::ApiGatewayV2::Api")
+    assert api["ProtocolType"] == "WEBSOCKET"
+    connections_id = logical_id(stack, "AWS::Lambda::Function", "ConnectionsFunction")
+    for integration in resources(stack, "AWS::ApiGatewayV2::Integration").values():
+        assert connections_id in json.dumps(integration["IntegrationUri"])
+
+
+def test_websocket_stage_is_throttled_and_access_logged_as_json(stack: dict[str, Any]) -> None:
+    _, stage = only(stack, "AWS::ApiGatewayV2::Stage")
+    assert stage["StageName"] == "prod" and stage["AutoDeploy"] is True
+    assert stage["DefaultRouteSettings"] == {
+        "DetailedMetricsEnabled": True,
+        "ThrottlingBurstLimit": 200,
+        "ThrottlingRateLimit": 100,
+    }
+    fields = json.loads(stage["AccessLogSettings"]["Format"])
+    assert fields["connectionId"] == "$context.connectionId"
+    assert fields["requestId"] == "$context.requestId"
+
+
+def test_notifier_reads_finished_jobs_from_the_stream_with_retries_and_a_dlq(
+    stack: dict[str, Any],
+) -> None:
+    [mapping] = [
+        m
+        for m in resources(stack, "AWS::Lambda::EventSourceMapping").values()
+        if "StartingPosition" in m
+    ]
+    table_id, _ = only(stack, "AWS::DynamoDB::GlobalTable")
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": [table_id, "StreamArn"]}
+    assert mapping["FunctionName"] == {
+        "Ref": logical_id(stack, "AWS::Lambda::Function", "NotifierFunction")
+    }
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert mapping["MaximumRetryAttempts"] == 3
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    dead_letter_id = logical_id(stack, "AWS::SQS::Queue", "NotifierDeadLetterQueue")
+    assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": [dead_letter_id, "Arn"]
+    }
+    [pattern] = [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]]
+    assert pattern == {
+        "dynamodb": {"NewImage": {"sk": {"S": ["job"]}, "status": {"S": ["succeeded", "failed"]}}}
+    }
+
+
+def test_notifier_may_post_only_to_connections_of_its_stage(stack: dict[str, Any]) -> None:
+    [statement] = [
+        s
+        for s in statements(stack, "NotifierFunctionRole")
+        if "execute-api:ManageConnections" in actions_of(s)
+    ]
+    api_id, _ = only(stack, "AWS::ApiGatewayV2::Api")
+    parts = statement["Resource"]["Fn::Join"][1]
+    assert {"Ref": api_id} in parts
+    assert parts[-1] == "/prod/POST/@connections/*"
+    endpoint = json.dumps(
+        resources(stack, "AWS::Lambda::Function")[
+            logical_id(stack, "AWS::Lambda::Function", "NotifierFunction")
+        ]["Environment"]["Variables"]["CONNECTIONS_ENDPOINT"]
+    )
+    assert "wss" not in endpoint and "https://" in endpoint and api_id in endpoint
+
+
+def test_alarms_cover_both_dead_letter_queues_every_function_and_api_5xx(
+    stack: dict[str, Any],
+) -> None:
+    alarms = list(resources(stack, "AWS::CloudWatch::Alarm").values())
+    names = sorted(a["MetricName"] for a in alarms)
+    assert names == sorted(
+        ["ApproximateNumberOfMessagesVisible"] * 2 + ["Errors", "Throttles"] * 4 + ["5XXError"]
+    )
+    dead_letter_alarms = [
+        a for a in alarms if a["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    ]
+    queue_names = {json.dumps(a["Dimensions"]) for a in dead_letter_alarms}
+    assert any("NotificationsDeadLetterQueue" in n for n in queue_names)
+    assert any("NotifierDeadLetterQueue" in n for n in queue_names)
+    for alarm in alarms:
+        assert alarm["Threshold"] == 1 and alarm["TreatMissingData"] == "notBreaching"
+
+
+# --- variants: smallest use, bring your own, overrides, FIFO, poll only ----------------------
+
+
+def build_minimal(stack: Stack) -> None:
+    AsyncApi(stack, "Jobs", code=CODE)
+
+
+def build_existing(stack: Stack) -> None:
+    dead_letters = sqs.Queue(stack, "MyDeadLetters")
+    queue = sqs.Queue(
+        stack,
+        "MyQueue",
+        visibility_timeout=Duration.minutes(5),
+        dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=5),
+    )
+    table = dynamodb.TableV2(
+        stack,
+        "MyTable",
+        partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+        sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+        dynamo_stream=dynamodb.StreamViewType.NEW_IMAGE,
+    )
+    function = lambda_.Function(
+        stack,
+        "MyWorker",
+        runtime=lambda_.Runtime.PYTHON_3_12,
+        handler="async_jobs.worker.handler",
+        code=CODE,
+        timeout=Duration.seconds(30),
+    )
+    api = AsyncApi(
+        stack, "Jobs", existing_queue=queue, existing_table=table, existing_function=function
+    )
+    assert api.queue is queue and api.table is table and api.function is function
+    assert api.dead_letter_queue is dead_letters
+
+
+def build_imported_function(stack: Stack) -> None:
+    function = lambda_.Function.from_function_attributes(
+        stack,
+        "Theirs",
+        function_arn="arn:aws:lambda:us-east-1:111122223333:function:render",
+        role=iam.Role.from_role_arn(stack, "TheirRole", "arn:aws:iam::111122223333:role/render"),
+        same_environment=True,
+    )
+    api = AsyncApi(stack, "Jobs", existing_function=function)
+    assert api.function is function and api.runtime_layer is None
+
+
+def build_overrides(stack: Stack) -> None:
+    topic = sns.Topic(stack, "Alerts", enforce_ssl=True)
+    AsyncApi(
+        stack,
+        "Jobs",
+        code=CODE,
+        processor="jobs.run",
+        path="/renders",
+        function_options=lambda_.FunctionOptions(timeout=Duration.seconds(30), memory_size=1024),
+        queue_props=sqs.QueueProps(retention_period=Duration.days(7)),
+        max_receive_count=5,
+        batch_size=100,
+        max_batching_window=Duration.seconds(5),
+        max_concurrency=20,
+        table_props=dynamodb.TablePropsV2(partition_key=PK, deletion_protection=True),
+        websocket_api_props=apigwv2.WebSocketApiProps(description="render progress"),
+        alarm_topic=topic,
+    )
+
+
+def build_fifo(stack: Stack) -> None:
+    AsyncApi(
+        stack,
+        "Jobs",
+        code=CODE,
+        queue_props=sqs.QueueProps(fifo=True),
+        message_group_key="customer_id",
+    )
+
+
+def build_poll_only(stack: Stack) -> None:
+    api = AsyncApi(stack, "Jobs", code=CODE, websocket=False)
+    assert api.websocket_api is None and api.notifier_function is None
+
+
+@pytest.fixture(scope="module")
+def variants() -> dict[str, Template]:
+    return synth_variants(
+        {
+            "Minimal": build_minimal,
+            "Existing": build_existing,
+            "ImportedFunction": build_imported_function,
+            "Overrides": build_overrides,
+            "Fifo": build_fifo,
+            "PollOnly": build_poll_only,
+        }
+    )
+
+
+def test_smallest_use_accepts_any_json_object_on_jobs(variants: dict[str, Template]) -> None:
+    template = variants["Minimal"]
+    template.has_resource_properties(
+        "AWS::ApiGateway::Model", {"Schema": {"$schema": Match.any_value(), "type": "object"}}
+    )
+    template.has_resource_properties("AWS::ApiGateway::Resource", {"PathPart": "jobs"})
+    template.has_resource_properties(
+        "AWS::SQS::Queue", {"VisibilityTimeout": 60, "RedrivePolicy": Match.any_value()}
+    )
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": WORKER_HANDLER,
+            "Timeout": 10,
+            "Environment": {"Variables": Match.object_like({"PROCESSOR": "app.process"})},
+        },
+    )
+    template.resource_count_is("AWS::Lambda::Function", 4)
+
+
+def test_existing_queue_table_and_function_are_used_and_wired(
+    variants: dict[str, Template],
+) -> None:
+    template = variants["Existing"]
+    template.resource_count_is("AWS::SQS::Queue", 3)  # yours two + the notifier's DLQ
+    template.resource_count_is("AWS::DynamoDB::GlobalTable", 1)
+    template.resource_count_is("AWS::Lambda::Function", 4)  # yours + status, connections, notifier
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": WORKER_HANDLER,
+            "Layers": [{"Ref": Match.string_like_regexp("JobsWorkerRuntime")}],
+            "Environment": {
+                "Variables": {
+                    "TABLE_NAME": {"Ref": Match.string_like_regexp("MyTable")},
+                    "MAX_RECEIVE_COUNT": "5",
+                    "QUEUE_FIFO": "false",
+                }
+            },
+        },
+    )
+    template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "EventSourceArn": {"Fn::GetAtt": [Match.string_like_regexp("MyQueue"), "Arn"]},
+            "FunctionName": {"Ref": Match.string_like_regexp("MyWorker")},
+        },
+    )
+    alarms = template.find_resources(
+        "AWS::CloudWatch::Alarm",
+        {"Properties": {"MetricName": "ApproximateNumberOfMessagesVisible"}},
+    )
+    assert any("MyDeadLetters" in json.dumps(a) for a in alarms.values())
+
+
+def test_an_imported_worker_is_subscribed_without_a_layer(variants: dict[str, Template]) -> None:
+    template = variants["ImportedFunction"]
+    template.resource_count_is("AWS::Lambda::LayerVersion", 0)
+    template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "FunctionName": "render",
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        },
+    )
+
+
+def test_overrides_replace_only_what_they_name(variants: dict[str, Template]) -> None:
+    template = variants["Overrides"]
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": WORKER_HANDLER,
+            "MemorySize": 1024,
+            "Timeout": 30,
+            "Architectures": ["arm64"],
+            "Environment": {
+                "Variables": Match.object_like({"PROCESSOR": "jobs.run", "MAX_RECEIVE_COUNT": "5"})
+            },
+        },
+    )
+    template.has_resource_properties(
+        "AWS::SQS::Queue",
+        {
+            "VisibilityTimeout": 180,
+            "MessageRetentionPeriod": 7 * 24 * 3600,
+            "SqsManagedSseEnabled": True,
+            "RedrivePolicy": Match.object_like({"maxReceiveCount": 5}),
+        },
+    )
+    template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "BatchSize": 100,
+            "MaximumBatchingWindowInSeconds": 5,
+            "ScalingConfig": {"MaximumConcurrency": 20},
+        },
+    )
+    template.has_resource_properties(
+        "AWS::DynamoDB::GlobalTable",
+        {
+            "KeySchema": Match.array_with([{"AttributeName": "sk", "KeyType": "RANGE"}]),
+            "StreamSpecification": {"StreamViewType": "NEW_IMAGE"},
+            "Replicas": [Match.object_like({"DeletionProtectionEnabled": True})],
+        },
+    )
+    template.has_resource_properties("AWS::ApiGateway::Resource", {"PathPart": "renders"})
+    template.has_resource_properties(
+        "AWS::ApiGatewayV2::Api", {"Description": "render progress", "ProtocolType": "WEBSOCKET"}
+    )
+    [topic_id] = template.find_resources("AWS::SNS::Topic")
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    assert len(alarms) == 11
+    for alarm in alarms.values():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
+        assert alarm["Properties"]["OKActions"] == [{"Ref": topic_id}]
+
+
+def test_fifo_queue_gets_a_fifo_dlq_message_groups_and_dedup_ids(
+    variants: dict[str, Template],
+) -> None:
+    template = variants["Fifo"]
+    queues = template.find_resources("AWS::SQS::Queue")
+    job_queues = [q for k, q in queues.items() if "Notifier" not in k]
+    assert len(job_queues) == 2
+    assert all(q["Properties"]["FifoQueue"] is True for q in job_queues)
+    [post] = template.find_resources(
+        "AWS::ApiGateway::Method", {"Properties": {"HttpMethod": "POST"}}
+    ).values()
+    request = post["Properties"]["Integration"]["RequestTemplates"]["application/json"]
+    assert "&MessageGroupId=$util.urlEncode($input.path('$.customer_id'))" in request
+    assert "&MessageDeduplicationId=$util.urlEncode($context.requestId)" in request
+    template.has_resource_properties(
+        "AWS::ApiGateway::Model",
+        {"Schema": Match.object_like({"required": ["customer_id"]})},
+    )
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {"Environment": {"Variables": Match.object_like({"QUEUE_FIFO": "true"})}},
+    )
+
+
+def test_poll_only_has_no_websocket_stream_or_notifier(variants: dict[str, Template]) -> None:
+    template = variants["PollOnly"]
+    for resource_type in ("AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Stage"):
+        template.resource_count_is(resource_type, 0)
+    template.resource_count_is("AWS::Lambda::Function", 2)  # worker and status
+    template.resource_count_is("AWS::SQS::Queue", 2)
+    table = next(iter(template.find_resources("AWS::DynamoDB::GlobalTable").values()))
+    assert "StreamSpecification" not in table["Properties"]
+    assert len(template.find_resources("AWS::CloudWatch::Alarm")) == 6
+
+
+def test_an_imported_queue_and_an_open_websocket_are_flagged() -> None:
+    stack = Stack(new_app(), "Flagged")
+    AsyncApi(
+        stack,
+        "Jobs",
+        code=CODE,
+        existing_queue=sqs.Queue.from_queue_arn(
+            stack, "Theirs", "arn:aws:sqs:us-east-1:111122223333:jobs"
+        ),
+        websocket_authorizer=apigwv2.WebSocketNoneAuthorizer(),
+    )
+    annotations = Annotations.from_stack(stack)
+    annotations.has_warning("/Flagged/Jobs", Match.string_like_regexp("existing_queue is imported"))
+    annotations.has_warning(
+        "/Flagged/Jobs", Match.string_like_regexp("WebSocketNoneAuthorizer: anyone")
+    )
+    template = Template.from_stack(stack)
+    template.has_resource_properties(
+        "AWS::ApiGatewayV2::Route", {"RouteKey": "$connect", "AuthorizationType": "NONE"}
+    )
+    [post] = template.find_resources(
+        "AWS::ApiGateway::Method", {"Properties": {"HttpMethod": "POST"}}
+    ).values()
+    assert "111122223333/jobs" in json.dumps(post["Properties"]["Integration"]["Uri"])
+
+
+# --- validation -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def scope() -> Stack:
+    return Stack(new_app(), "Validation")
+
+
+def standard_dead_letters() -> sqs.DeadLetterQueue:
+    return sqs.DeadLetterQueue(queue=sqs.Queue(Stack(), "Standard"), max_receive_count=3)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({}, "code=None: give exactly one of code= or existing_function="),
+        ({"code": CODE, "processor": "process"}, "processor='process': give module.function"),
+        ({"code": CODE, "path": "jobs"}, "routes='POST jobs': path must start"),
+        ({"code": CODE, "batch_size": 11}, "batch_size=11: must be between 1 and 10 (up to 10000"),
+        ({"code": CODE, "batch_size": 0}, "batch_size=0: must be between 1 and 10"),
+        (
+            {"code": CODE, "max_batching_window": Duration.minutes(6)},
+            "max_batching_window (s)=360: must be between 0 and 300",
+        ),
+        ({"code": CODE, "max_concurrency": 1}, "max_concurrency=1: must be between 2 and 1000"),
+        ({"code": CODE, "max_receive_count": 0}, "max_receive_count=0: must be between 1 and 1000"),
+        (
+            {"code": CODE, "queue_props": sqs.QueueProps(visibility_timeout=Duration.seconds(30))},
+            "queue_props.visibility_timeout='30s': must be at least 6 x the consumer's timeout "
+            "(60s)",
+        ),
+        (
+            {
+                "code": CODE,
+                "function_options": lambda_.FunctionOptions(timeout=Duration.minutes(1)),
+                "queue_props": sqs.QueueProps(visibility_timeout=Duration.minutes(5)),
+            },
+            "queue_props.visibility_timeout='300s': must be at least 6 x the consumer's "
+            "timeout (360s)",
+        ),
+        (
+            {
+                "code": CODE,
+                "queue_props": sqs.QueueProps(fifo=True, dead_letter_queue=standard_dead_letters()),
+            },
+            "dead_letter_queue='standard': a FIFO queue needs a dead-letter queue of the same type",
+        ),
+        (
+            {
+                "code": CODE,
+                "queue_props": sqs.QueueProps(dead_letter_queue=standard_dead_letters()),
+                "max_receive_count": 5,
+            },
+            "max_receive_count=5: the queue's dead-letter queue says 3",
+        ),
+        (
+            {"code": CODE, "existing_queue": sqs.Queue(Stack(), "NoDeadLetters")},
+            "has no dead-letter queue: give it dead_letter_queue=sqs.DeadLetterQueue",
+        ),
+        (
+            {"code": CODE, "message_group_key": "customer_id"},
+            "message_group_key='customer_id': needs a FIFO queue",
+        ),
+        (
+            {"code": CODE, "queue_props": sqs.QueueProps(fifo=True), "message_group_key": "a.b"},
+            "message_group_key='a.b': give a top-level field name",
+        ),
+        (
+            {
+                "code": CODE,
+                "queue_props": sqs.QueueProps(fifo=True),
+                "message_group_key": "customer_id",
+                "job_schema": apigw.JsonSchema(type=apigw.JsonSchemaType.OBJECT, required=["x"]),
+            },
+            "job_schema.required=['x']: add the message_group_key 'customer_id'",
+        ),
+        (
+            {"code": CODE, "job_schema": apigw.JsonSchema(type=apigw.JsonSchemaType.ARRAY)},
+            "a job is a JSON object: use OBJECT",
+        ),
+        (
+            {
+                "code": CODE,
+                "table_props": dynamodb.TablePropsV2(
+                    partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING)
+                ),
+            },
+            "table_props.partition_key='id (STRING)': the runtime needs a string key named 'pk'",
+        ),
+        (
+            {"code": CODE, "existing_table": dynamodb.TableV2.from_table_name(Stack(), "T", "t")},
+            "has no stream: the notifier needs one with new images",
+        ),
+        (
+            {
+                "code": CODE,
+                "existing_table": dynamodb.TableV2.from_table_name(Stack(), "T", "t"),
+                "table_props": dynamodb.TablePropsV2(partition_key=PK),
+            },
+            "existing_table and table_props='both given'",
+        ),
+        (
+            {
+                "code": CODE,
+                "websocket": False,
+                "websocket_authorizer": apigwv2.WebSocketNoneAuthorizer(),
+            },
+            "websocket_authorizer='given': only applies with websocket=True",
+        ),
+        (
+            {
+                "code": CODE,
+                "websocket_api_props": apigwv2.WebSocketApiProps(
+                    connect_route_options=apigwv2.WebSocketRouteOptions(
+                        integration=ws_integrations.WebSocketMockIntegration("Mock")
+                    )
+                ),
+            },
+            "websocket_api_props.connect_route_options='given': the routes run the library's",
+        ),
+        (
+            {
+                "code": CODE,
+                "function_options": lambda_.FunctionOptions(reserved_concurrent_executions=2),
+            },
+            "reserved_concurrent_executions=2: is below max_concurrency (5)",
+        ),
+        (
+            {"code": CODE, "authorization_type": apigw.AuthorizationType.COGNITO},
+            "give the matching authorizer= as well",
+        ),
+    ],
+)
+def test_invalid_options_raise_naming_the_option_and_fix(
+    scope: Stack, options: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        AsyncApi(scope, "Jobs", **options)
+
+
+def test_every_problem_is_reported_at_once(scope: Stack) -> None:
+    with pytest.raises(ValueError) as error:
+        AsyncApi(scope, "Jobs", code=CODE, batch_size=0, max_concurrency=0, processor="x")
+    lines = str(error.value).splitlines()
+    assert lines[0] == "Invalid AsyncApi options:"
+    assert len(lines) == 4  # processor, batch_size, max_concurrency

@@ -1,0 +1,228 @@
+"""The commerce handlers against moto SNS and EventBridge, with real EventBridge event shapes."""
+
+import json
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
+
+from tests.event_router.emulated import drain
+from tests.support.aws import load_handler
+from tests.support.cdk import only
+from tests.support.events import LambdaContext, eventbridge_event, scheduled_event
+
+ORDER = {
+    "order_id": "o-1",
+    "customer_id": "c-1",
+    "items": [{"sku": "book-42", "quantity": 2}, {"sku": "pen-7", "quantity": 1}],
+}
+
+
+def subscribed_inbox(topic_arn: str) -> str:
+    """An SQS queue subscribed to ``topic_arn``: what the customer channels would receive."""
+    sqs = boto3.client("sqs")
+    inbox = sqs.create_queue(QueueName="inbox")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])
+    boto3.client("sns").subscribe(
+        TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"]
+    )
+    return inbox
+
+
+# --- order confirmation ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def confirmation(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    monkeypatch.setenv("TOPIC_ARN", boto3.client("sns").create_topic(Name="c")["TopicArn"])
+    yield load_handler("examples/handlers/order_confirmation/app.py")
+
+
+def test_a_placed_order_is_confirmed_to_its_customer(confirmation: ModuleType) -> None:
+    inbox = subscribed_inbox(confirmation.TOPIC_ARN)
+    event = eventbridge_event("commerce.orders", "Order Placed", ORDER)
+    answer = confirmation.handler(event, LambdaContext())
+    [message] = drain(inbox)
+    assert answer == {"order_id": "o-1", "message_id": message["MessageId"]}
+    assert message["Subject"] == "Your order o-1 is placed"
+    assert message["Message"] == (
+        "Thank you! We received your order o-1 (3 items):\n- 2 x book-42\n- 1 x pen-7"
+    )
+    assert message["MessageAttributes"]["customer_id"]["Value"] == "c-1"
+
+
+def test_a_duplicate_delivery_carries_the_same_event_id_for_channels_to_drop_it(
+    confirmation: ModuleType,
+) -> None:
+    inbox = subscribed_inbox(confirmation.TOPIC_ARN)
+    event = eventbridge_event("commerce.orders", "Order Placed", ORDER)
+    confirmation.handler(event, LambdaContext())
+    confirmation.handler(event, LambdaContext())  # EventBridge delivers at least once
+    messages = drain(inbox)
+    assert len(messages) == 2
+    assert {m["MessageAttributes"]["event_id"]["Value"] for m in messages} == {event["id"]}
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        (eventbridge_event("commerce.orders", "Order Cancelled", ORDER), "expected 'Order Placed'"),
+        (eventbridge_event("shop.orders", "Order Placed", ORDER), "from 'shop.orders'"),
+        (eventbridge_event("commerce.orders", "Order Placed", "o-1"), "detail must be a JSON"),
+        (
+            eventbridge_event("commerce.orders", "Order Placed", {**ORDER, "order_id": ""}),
+            "detail.order_id must be a string",
+        ),
+        (
+            eventbridge_event("commerce.orders", "Order Placed", {**ORDER, "items": []}),
+            "detail.items must be a list of 1 to 50 items",
+        ),
+        (
+            eventbridge_event(
+                "commerce.orders",
+                "Order Placed",
+                {**ORDER, "items": [{"sku": "a", "quantity": 1.5}]},
+            ),
+            "detail.items[0].quantity must be an integer",
+        ),
+        (
+            eventbridge_event(
+                "commerce.orders", "Order Placed", {**ORDER, "items": [{"quantity": 1}]}
+            ),
+            "detail.items[0].sku must be a string",
+        ),
+    ],
+)
+def test_events_it_cannot_handle_raise_and_notify_nobody(
+    confirmation: ModuleType, event: dict[str, Any], message: str
+) -> None:
+    inbox = subscribed_inbox(confirmation.TOPIC_ARN)
+    with pytest.raises(confirmation.InvalidEvent, match=message.replace("[", r"\[")):
+        confirmation.handler(event, LambdaContext())
+    assert drain(inbox) == []
+
+
+# --- nightly sales report -----------------------------------------------------------------
+
+
+@pytest.fixture
+def bus(aws: None, templates: dict[str, dict[str, Any]]) -> str:
+    """The commerce bus (its name from the template) with a rule capturing report requests."""
+    _, properties = only(templates["EventRouter"], "AWS::Events::EventBus")
+    events, sqs = boto3.client("events"), boto3.client("sqs")
+    events.create_event_bus(Name=properties["Name"])
+    capture = sqs.create_queue(QueueName="report-builders")["QueueUrl"]
+    events.put_rule(
+        Name="report-requests",
+        EventBusName=properties["Name"],
+        EventPattern=json.dumps({"source": ["commerce.reports"]}),
+    )
+    events.put_targets(
+        Rule="report-requests",
+        EventBusName=properties["Name"],
+        Targets=[
+            {
+                "Id": "capture",
+                "Arn": sqs.get_queue_attributes(QueueUrl=capture, AttributeNames=["QueueArn"])[
+                    "Attributes"
+                ]["QueueArn"],
+            }
+        ],
+    )
+    return properties["Name"]
+
+
+@pytest.fixture
+def report(bus: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    monkeypatch.setenv("EVENT_BUS_NAME", bus)
+    yield load_handler("examples/handlers/sales_report/app.py")
+
+
+def requests_on_the_bus() -> list[dict[str, Any]]:
+    return drain(boto3.client("sqs").get_queue_url(QueueName="report-builders")["QueueUrl"])
+
+
+def test_the_nightly_tick_requests_yesterdays_report_on_the_bus(report: ModuleType) -> None:
+    tick = scheduled_event("2026-11-03T02:00:07Z")
+    answer = report.handler(tick, LambdaContext())
+    [request] = requests_on_the_bus()
+    assert request["source"] == "commerce.reports"
+    assert request["detail-type"] == "Sales Report Requested"
+    assert (
+        request["detail"]
+        == answer
+        == {
+            "report_id": "sales-2026-11-02",
+            "period_start": "2026-11-02T00:00:00Z",
+            "period_end": "2026-11-03T00:00:00Z",
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("time", "report_id"),
+    [
+        ("2027-01-01T00:00:30Z", "sales-2026-12-31"),  # across the new year
+        ("2028-03-01T02:00:00+00:00", "sales-2028-02-29"),  # a leap day
+        ("2026-11-03T01:30:00-05:00", "sales-2026-11-02"),  # an offset is read as UTC 06:30
+    ],
+)
+def test_the_report_day_is_the_previous_utc_day(
+    report: ModuleType, time: str, report_id: str
+) -> None:
+    assert report.handler(scheduled_event(time), LambdaContext())["report_id"] == report_id
+
+
+def test_a_retried_tick_requests_the_same_report_for_builders_to_drop(report: ModuleType) -> None:
+    tick = scheduled_event()
+    report.handler(tick, LambdaContext())
+    report.handler(tick, LambdaContext())
+    requests = requests_on_the_bus()
+    assert len(requests) == 2
+    assert {r["detail"]["report_id"] for r in requests} == {"sales-2026-11-02"}
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        (
+            eventbridge_event("commerce.orders", "Order Placed", ORDER),
+            "expected a 'Scheduled Event'",
+        ),
+        ({**scheduled_event(), "time": "yesterday"}, "is not an ISO 8601 timestamp"),
+        ({**scheduled_event(), "time": "2026-11-03T02:00:00"}, "has no time zone"),
+    ],
+)
+def test_ticks_it_cannot_read_raise_and_request_nothing(
+    report: ModuleType, event: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(report.InvalidEvent, match=message):
+        report.handler(event, LambdaContext())
+    assert requests_on_the_bus() == []
+
+
+def test_a_missing_bus_raises_so_lambda_retries_then_dead_letters(
+    report: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(report, "EVENT_BUS_NAME", "no-such-bus")
+    with pytest.raises(ClientError, match="no-such-bus"):
+        report.handler(scheduled_event(), LambdaContext())
+    assert requests_on_the_bus() == []
+
+
+def test_a_rejected_entry_raises_too(report: ModuleType) -> None:
+    """PutEvents can answer 200 and still reject an entry; moto never does, so stub that."""
+    with Stubber(report.event_bridge) as stub:
+        stub.add_response(
+            "put_events",
+            {
+                "FailedEntryCount": 1,
+                "Entries": [{"ErrorCode": "InternalFailure", "ErrorMessage": "try again"}],
+            },
+        )
+        with pytest.raises(RuntimeError, match="PutEvents rejected the report request"):
+            report.handler(scheduled_event(), LambdaContext())
