@@ -9,7 +9,6 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from serverless_patterns import EventRoute, EventRouter, EventTarget
 from serverless_patterns.core.alarms import dead_letter_queue_alarm, function_alarms
-from serverless_patterns.core.compliance import acknowledge
 from serverless_patterns.core.functions import asset_code, python_function
 from serverless_patterns.core.queues import dead_letter_queue, queue
 
@@ -51,12 +50,6 @@ class CommerceEventsStack(Stack):
 
         # The warehouse system consumes this queue; what it cannot process ends in its DLQ.
         fulfilment_failures = dead_letter_queue(self, "FulfilmentDeadLetterQueue")
-        acknowledge(
-            fulfilment_failures,
-            "Serverless::Serverless-SQSRedrivePolicy",
-            "This queue is the fulfilment queue's dead-letter queue: a DLQ of a DLQ would only "
-            "move the problem. Messages are kept 14 days and an alarm fires on the first one.",
-        )
         fulfilment = queue(self, "FulfilmentQueue", dead_letter_queue=fulfilment_failures)
 
         confirm = python_function(

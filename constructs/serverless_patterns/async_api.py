@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from aws_cdk import Annotations, Duration, Names
+from aws_cdk import Annotations, Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_integrations as ws_integrations
@@ -229,8 +229,6 @@ class AsyncApi(Construct):
                 consumer_timeout=worker_timeout,
             )
         self.dead_letter_queue: sqs.IQueue | None = dead_letters
-        if isinstance(dead_letters, sqs.Queue) and existing_queue is None:
-            _acknowledge_dead_letter_queue(dead_letters)
 
         # The worker: your process(job) wrapped by the runtime.
         environment = {
@@ -258,12 +256,6 @@ class AsyncApi(Construct):
                 environment={**environment, "PROCESSOR": processor},
                 options=_with_layer(function_options, self.runtime_layer),
             )
-            acknowledge(
-                self.function,
-                "Serverless::Serverless-LambdaDLQ",
-                "The function is invoked by its SQS event source mapping, not asynchronously: "
-                "failed messages go to the queue's dead-letter queue after max_receive_count.",
-            )
         else:
             self.function = existing_function
             if isinstance(existing_function, lambda_.Function) and self.runtime_layer:
@@ -277,15 +269,6 @@ class AsyncApi(Construct):
             batch_size=batch_size,
             max_batching_window=max_batching_window,
             max_concurrency=max_concurrency,
-        )
-        mapping = self.function.node.try_find_child(
-            f"SqsEventSource:{Names.node_unique_id(self.queue.node)}"
-        )
-        acknowledge(
-            mapping or self.function,
-            "Serverless::Serverless-LambdaEventSourceMappingDestination",
-            "SQS event source mappings take no on-failure destination: the queue's redrive "
-            "policy moves a message that keeps failing to its dead-letter queue (alarmed).",
         )
 
         # The REST API: POST straight into the queue, GET the status.
@@ -411,14 +394,6 @@ class AsyncApi(Construct):
         grant(self.table, notifier, TableAccess.READ_WRITE)
         grant_post_to_connections(stage, notifier)
         undelivered = dead_letter_queue(self, "NotifierDeadLetterQueue")
-        acknowledge(
-            undelivered,
-            "AwsSolutions::AwsSolutions-SQS3",
-            "This queue is a dead-letter queue: the stream event source mapping's on-failure "
-            "destination points at it (cdk-nag only recognizes SQS redrive policies), and an "
-            "alarm fires on its first message.",
-        )
-        _acknowledge_dead_letter_queue(undelivered)
         notifier.add_event_source(
             sources.DynamoEventSource(
                 self.table,
@@ -640,12 +615,3 @@ def _with_layer(
     settings = options_of(options)
     settings["layers"] = [*settings.get("layers", []), layer]
     return lambda_.FunctionOptions(**settings)
-
-
-def _acknowledge_dead_letter_queue(queue: sqs.Queue) -> None:
-    acknowledge(
-        queue,
-        "Serverless::Serverless-SQSRedrivePolicy",
-        "This queue is itself a dead-letter queue: a DLQ of a DLQ would only move the "
-        "problem. Messages are kept 14 days and an alarm fires on the first one.",
-    )

@@ -28,7 +28,6 @@ from serverless_patterns.core.buses import (
     event_bus,
     pascal,
     schedule_problem,
-    target_dead_letter_queue,
     target_kind,
     target_name,
     validate_archive_retention,
@@ -38,6 +37,7 @@ from serverless_patterns.core.buses import (
 )
 from serverless_patterns.core.buses import archive as bus_archive
 from serverless_patterns.core.props import options_of
+from serverless_patterns.core.queues import dead_letter_queue
 from serverless_patterns.core.validation import Problems, is_token
 
 
@@ -273,7 +273,7 @@ class EventRouter(Construct):
             kind = target_kind(target.resource)
             assert kind is not None  # validated
             name = target_name(target)
-            queue = target_dead_letter_queue(scope, f"{pascal(name)}DeadLetterQueue")
+            queue = dead_letter_queue(scope, f"{pascal(name)}DeadLetterQueue")
             wrapped = DeadLetteredTarget(
                 cdk_target(target, kind),
                 dead_letter_queue=queue,

@@ -6,7 +6,7 @@ from dataclasses import KW_ONLY, dataclass
 from types import MappingProxyType
 from typing import Any
 
-from aws_cdk import Duration, Names
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -17,7 +17,6 @@ from constructs import Construct
 from serverless_patterns.core import alarms as alarm_defaults
 from serverless_patterns.core import queues as queue_defaults
 from serverless_patterns.core import topics as topic_defaults
-from serverless_patterns.core.compliance import acknowledge
 from serverless_patterns.core.functions import DEFAULT_TIMEOUT, python_function
 from serverless_patterns.core.props import merge
 from serverless_patterns.core.validation import Problems, is_token
@@ -204,9 +203,7 @@ class FanOut(Construct):
     def _queue_subscriber(
         self, scope: Construct, subscriber: QueueSubscriber, *, fifo: bool
     ) -> SubscriberResources:
-        dead_letter_queue = topic_defaults.subscription_dead_letter_queue(
-            scope, "DeadLetterQueue", fifo=fifo
-        )
+        dead_letter_queue = queue_defaults.dead_letter_queue(scope, "DeadLetterQueue", fifo=fifo)
         function: lambda_.IFunction | None = subscriber.existing_consumer
         if subscriber.consumer is not None:
             function = python_function(
@@ -216,13 +213,6 @@ class FanOut(Construct):
                 handler=subscriber.consumer_handler,
                 service_name=subscriber.name,
                 options=subscriber.consumer_options,
-            )
-            acknowledge(
-                function,
-                "Serverless::Serverless-LambdaDLQ",
-                "The queue's event source mapping invokes this function synchronously: failed "
-                "messages return to the queue and move to its dead-letter queue after "
-                "max_receive_count receives. A function DLQ only serves asynchronous calls.",
             )
         queue = subscriber.existing_queue or queue_defaults.queue(
             scope,
@@ -251,15 +241,6 @@ class FanOut(Construct):
                 max_batching_window=subscriber.max_batching_window,
                 max_concurrency=subscriber.max_concurrency,
             )
-            mapping = function.node.try_find_child(
-                f"SqsEventSource:{Names.node_unique_id(queue.node)}"
-            )
-            acknowledge(
-                mapping or function,
-                "Serverless::Serverless-LambdaEventSourceMappingDestination",
-                "SQS event source mappings take no on-failure destination: the queue's redrive "
-                "policy moves a message that keeps failing to its dead-letter queue (alarmed).",
-            )
             self.alarms.extend(alarm_defaults.function_alarms(scope, "Consumer", function))
         return SubscriberResources(
             name=subscriber.name,
@@ -272,7 +253,7 @@ class FanOut(Construct):
     def _function_subscriber(
         self, scope: Construct, subscriber: FunctionSubscriber
     ) -> SubscriberResources:
-        dead_letter_queue = topic_defaults.subscription_dead_letter_queue(scope, "DeadLetterQueue")
+        dead_letter_queue = queue_defaults.dead_letter_queue(scope, "DeadLetterQueue")
         if subscriber.existing_function is not None:
             function: lambda_.IFunction = subscriber.existing_function
         else:

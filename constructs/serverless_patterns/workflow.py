@@ -23,6 +23,7 @@ from serverless_patterns.core import state_machines as defaults
 from serverless_patterns.core.apis import rest_api, validate_authorization
 from serverless_patterns.core.logs import log_group
 from serverless_patterns.core.props import options_of
+from serverless_patterns.core.queues import dead_letter_queue
 from serverless_patterns.core.validation import Problems
 
 #: Options of ``state_machine_props`` that have their own, validated option.
@@ -249,9 +250,7 @@ class Workflow(Construct):
         self.rules: list[events.Rule] = []
         self.dead_letter_queue: sqs.IQueue | None = None
         if options.trigger_pattern is not None or options.trigger_schedule is not None:
-            self.dead_letter_queue = defaults.trigger_dead_letter_queue(
-                self, "TriggerDeadLetterQueue"
-            )
+            self.dead_letter_queue = dead_letter_queue(self, "TriggerDeadLetterQueue")
             trigger_role = iam.Role(
                 self,
                 "TriggerRole",

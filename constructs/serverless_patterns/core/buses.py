@@ -34,7 +34,6 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 from serverless_patterns.core.compliance import acknowledge
 from serverless_patterns.core.props import options_of
-from serverless_patterns.core.queues import dead_letter_queue
 from serverless_patterns.core.validation import Problems, is_token
 
 #: How long the archive keeps events for replay.
@@ -427,26 +426,6 @@ class DeadLetteredTarget:
             )
         )
         return events.RuleTargetConfig(**config)
-
-
-def target_dead_letter_queue(scope: Construct, construct_id: str) -> sqs.Queue:
-    """A ``core.queues`` dead-letter queue for one rule target (EventBridge needs a standard
-    queue; SSE-SQS lets it deliver without a key policy)."""
-    queue = dead_letter_queue(scope, construct_id)
-    acknowledge(
-        queue,
-        "AwsSolutions::AwsSolutions-SQS3",
-        "This queue is a dead-letter queue: an EventBridge rule target's DeadLetterConfig "
-        "points at it (cdk-nag only recognizes SQS redrive policies), and an alarm fires on "
-        "its first message.",
-    )
-    acknowledge(
-        queue,
-        "Serverless::Serverless-SQSRedrivePolicy",
-        "This queue is itself a dead-letter queue: a DLQ of a DLQ would only move the "
-        "problem. Messages are kept 14 days and an alarm fires on the first one.",
-    )
-    return queue
 
 
 def capture_function_failures(

@@ -1,11 +1,12 @@
 """SQS queues: encrypted, TLS-only, each with a dead-letter queue kept 14 days."""
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Names
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 
 from constructs import Construct
+from serverless_patterns.core.compliance import acknowledge
 from serverless_patterns.core.props import merge
 from serverless_patterns.core.validation import Problems, is_token
 
@@ -21,7 +22,7 @@ def dead_letter_queue(scope: Construct, construct_id: str, *, fifo: bool = False
     SQS-managed encryption (SSE-SQS) lets SNS, EventBridge and Lambda deliver to it without a
     customer-managed KMS key (SNS cannot use the AWS-managed ``alias/aws/sqs`` key).
     """
-    return sqs.Queue(
+    queue = sqs.Queue(
         scope,
         construct_id,
         encryption=sqs.QueueEncryption.SQS_MANAGED,
@@ -29,6 +30,19 @@ def dead_letter_queue(scope: Construct, construct_id: str, *, fifo: bool = False
         retention_period=DLQ_RETENTION,
         fifo=fifo or None,
     )
+    acknowledge(
+        queue,
+        "Serverless::Serverless-SQSRedrivePolicy",
+        "This queue is itself a dead-letter queue: a DLQ of a DLQ would only move the "
+        "problem. Messages are kept 14 days and an alarm fires on the first one.",
+    )
+    acknowledge(
+        queue,
+        "AwsSolutions::AwsSolutions-SQS3",
+        "This queue is a dead-letter queue (of a queue, an SNS subscription, a rule target or "
+        "an event source mapping); cdk-nag recognizes only SQS redrive policies as DLQ use.",
+    )
+    return queue
 
 
 def queue(
@@ -100,4 +114,18 @@ def consume(
         report_batch_item_failures=True,
     )
     function.add_event_source(event_source)
+    mapping = function.node.try_find_child(f"SqsEventSource:{Names.node_unique_id(source.node)}")
+    acknowledge(
+        mapping or function,
+        "Serverless::Serverless-LambdaEventSourceMappingDestination",
+        "SQS event source mappings take no on-failure destination: the queue's redrive "
+        "policy moves a message that keeps failing to its dead-letter queue (alarmed).",
+    )
+    acknowledge(
+        function,
+        "Serverless::Serverless-LambdaDLQ",
+        "The queue's event source mapping invokes this function synchronously: failed "
+        "messages return to the queue and move to its dead-letter queue after "
+        "max_receive_count receives. A function DLQ only serves asynchronous calls.",
+    )
     return event_source

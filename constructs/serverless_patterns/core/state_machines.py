@@ -19,7 +19,6 @@ from constructs import Construct
 from serverless_patterns.core.alarms import PERIOD, alarm
 from serverless_patterns.core.compliance import XRAY_WILDCARD, acknowledge
 from serverless_patterns.core.props import merge, options_of
-from serverless_patterns.core.queues import dead_letter_queue
 from serverless_patterns.core.validation import Problems, is_token
 
 STANDARD = sfn.StateMachineType.STANDARD
@@ -367,25 +366,6 @@ def state_machine_alarms(
             )
         )
     return found
-
-
-def trigger_dead_letter_queue(scope: Construct, construct_id: str) -> sqs.Queue:
-    """The ``core.queues`` dead-letter queue of the trigger rules' targets."""
-    queue = dead_letter_queue(scope, construct_id)
-    acknowledge(
-        queue,
-        "AwsSolutions::AwsSolutions-SQS3",
-        "This queue is a dead-letter queue: the EventBridge targets' DeadLetterConfig points "
-        "at it (cdk-nag only recognizes SQS redrive policies), and an alarm fires on its "
-        "first message.",
-    )
-    acknowledge(
-        queue,
-        "Serverless::Serverless-SQSRedrivePolicy",
-        "This queue is itself a dead-letter queue: a DLQ of a DLQ would only move the "
-        "problem. Messages are kept 14 days and an alarm fires on the first one.",
-    )
-    return queue
 
 
 def event_trigger(

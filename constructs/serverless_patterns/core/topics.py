@@ -11,8 +11,6 @@ from aws_cdk import aws_sqs as sqs
 
 from constructs import Construct
 from serverless_patterns.core import alarms
-from serverless_patterns.core import queues as queue_defaults
-from serverless_patterns.core.compliance import acknowledge
 from serverless_patterns.core.props import merge
 from serverless_patterns.core.validation import Problems
 
@@ -161,20 +159,6 @@ def _validate_limits(problems: Problems, option: str, keys: int, combinations: i
             f"{combinations} combinations",
             f"SNS allows at most {MAX_FILTER_COMBINATIONS}; use fewer values or prefix matching",
         )
-
-
-def subscription_dead_letter_queue(
-    scope: Construct, construct_id: str, *, fifo: bool = False
-) -> sqs.Queue:
-    """A ``core.queues`` dead-letter queue that SNS may also redrive undeliverable messages to."""
-    dead_letter_queue = queue_defaults.dead_letter_queue(scope, construct_id, fifo=fifo)
-    acknowledge(
-        dead_letter_queue,
-        "Serverless::Serverless-SQSRedrivePolicy",
-        "This queue is itself the dead-letter queue of a subscription: a further DLQ would "
-        "only move the problem. Messages are kept 14 days and an alarm fires on the first one.",
-    )
-    return dead_letter_queue
 
 
 def subscribe_queue(
