@@ -19,6 +19,9 @@ from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 from examples.async_api_stack import NotificationsServiceStack
 from examples.event_router_stack import CommerceEventsStack
 from examples.fan_out_stack import OrderEventsStack
+from examples.notification_service_stack import NotificationServiceStack
+from examples.orders_both_ways_stack import OrdersBothWaysStack
+from examples.pubsub_service_stack import PubSubServiceStack
 from examples.saga_stack import OrderSagaStack
 from examples.sync_api_stack import OrdersServiceStack
 
@@ -29,6 +32,9 @@ REFERENCE_STACKS = {
     "OrderSaga": OrderSagaStack,
     "FanOut": OrderEventsStack,
     "AsyncApi": NotificationsServiceStack,
+    "PubSubService": PubSubServiceStack,
+    "NotificationService": NotificationServiceStack,
+    "OrdersBothWays": OrdersBothWaysStack,
 }
 
 

@@ -1,0 +1,79 @@
+"""Place an order synchronously (SyncApi): the caller waits for the stored order.
+
+- ``POST /orders`` ``{"customer_id", "items": [{"sku", "quantity"}], "client_token"?}``: 201
+  with the new order, 200 with the stored one when the client token already placed it, 400
+  for an order that cannot be placed, 409 when the token names a different order.
+- ``GET /orders/{order_id}``: the stored order, 404 if unknown.
+
+The business logic is :mod:`ordering`, shared word for word with ``async_app``.
+"""
+
+import json
+import os
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import boto3
+import ordering
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.exceptions import (
+    BadRequestError,
+    NotFoundError,
+    ServiceError,
+)
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+logger = Logger()
+tracer = Tracer()
+
+
+def json_number(value: Any) -> int | float:
+    """DynamoDB hands back numbers as Decimal; answer them as JSON numbers."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def to_json(body: Any) -> str:
+    return json.dumps(body, default=json_number)
+
+
+app = APIGatewayRestResolver(serializer=to_json)
+orders = boto3.resource("dynamodb").Table(os.environ["ORDERS_TABLE"])
+
+
+@app.post("/orders")
+@tracer.capture_method
+def place_order() -> tuple[dict[str, Any], int]:
+    if not app.current_event.body:
+        raise BadRequestError("request body is required: a JSON order")
+    try:
+        request = app.current_event.json_body
+    except json.JSONDecodeError as error:
+        raise BadRequestError(f"request body is not valid JSON: {error.msg}") from None
+    try:
+        order, created = ordering.place(orders, request, default_id=str(uuid.uuid4()))
+    except ordering.InvalidOrder as error:
+        raise BadRequestError(str(error)) from None
+    except ordering.OrderConflict as error:
+        raise ServiceError(409, str(error)) from None
+    logger.info("order placed" if created else "order already placed", order_id=order["id"])
+    return order, 201 if created else 200
+
+
+@app.get("/orders/<order_id>")
+@tracer.capture_method
+def get_order(order_id: str) -> dict[str, Any]:
+    item = orders.get_item(Key={"id": order_id}).get("Item")
+    if item is None:
+        raise NotFoundError(f"order {order_id} not found")
+    return item
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

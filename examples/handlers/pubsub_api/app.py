@@ -1,0 +1,270 @@
+"""Pub/sub API: register publishers and subscribers, subscribe, publish, read, popular terms.
+
+Routes (bad input is a 4xx JSON error ``{"statusCode": ..., "message": ...}``):
+
+- ``POST /publishers`` ``{"name"}`` and ``POST /subscribers`` ``{"name"}``: register; 201 with
+  the new id.
+- ``PUT`` / ``DELETE /subscribers/{subscriber_id}/topics/{topic}``: subscribe / unsubscribe.
+- ``POST /topics/{topic}/messages`` ``{"publisher_id", "text"}``: store the message and publish
+  it to the SNS topic; 202 with its id. Delivery to subscribers and word counting happen
+  behind the topic, so a burst of publishers costs two writes each and nothing more.
+- ``GET /subscribers/{subscriber_id}/messages``: the subscriber's inbox, newest first.
+- ``GET /messages/{message_id}``: one stored message.
+- ``GET /terms?limit=N``: the N most popular terms (default 10, at most 100): one Query on
+  the word-count table's count index.
+"""
+
+import base64
+import binascii
+import json
+import os
+import re
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.exceptions import (
+    BadRequestError,
+    NotFoundError,
+    ServiceError,
+)
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+TOPIC = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+MAX_NAME = 64
+MAX_TEXT = 2000
+DEFAULT_TERMS = 10
+MAX_TERMS = 100
+INBOX_PAGE = 25
+PROFILE = "profile"
+
+logger = Logger()
+tracer = Tracer()
+
+
+def json_number(value: Any) -> int | float:
+    """DynamoDB hands back numbers as Decimal; answer them as JSON numbers."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+app = APIGatewayRestResolver(serializer=lambda body: json.dumps(body, default=json_number))
+dynamodb = boto3.resource("dynamodb")
+publishers = dynamodb.Table(os.environ["PUBLISHERS_TABLE"])
+subscribers = dynamodb.Table(os.environ["SUBSCRIBERS_TABLE"])
+messages = dynamodb.Table(os.environ["MESSAGES_TABLE"])
+word_counts = dynamodb.Table(os.environ["WORD_COUNTS_TABLE"])
+sns = boto3.client("sns")
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def json_object() -> dict[str, Any]:
+    if not app.current_event.body:
+        raise BadRequestError("request body is required: a JSON object")
+    try:
+        body = app.current_event.json_body
+    except json.JSONDecodeError as error:
+        raise BadRequestError(f"request body is not valid JSON: {error.msg}") from None
+    if not isinstance(body, dict):
+        raise BadRequestError("request body must be a JSON object")
+    return body
+
+
+def text_field(body: dict[str, Any], name: str, longest: int) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip() or len(value) > longest:
+        raise BadRequestError(f"{name} must be a non-blank string of at most {longest} characters")
+    return value.strip()
+
+
+def only_fields(body: dict[str, Any], *names: str) -> None:
+    unknown = sorted(set(body) - set(names))
+    if unknown:
+        raise BadRequestError(f"unknown fields: {', '.join(unknown)}")
+
+
+def checked_topic(topic: str) -> str:
+    if not TOPIC.match(topic):
+        raise BadRequestError(
+            "topic must be 1 to 64 lowercase letters, digits, '-' or '_', starting with a "
+            "letter or digit"
+        )
+    return topic
+
+
+def checked_id(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not ID.match(value):
+        raise BadRequestError(f"{what} must be an id this API returned")
+    return value
+
+
+def register(table: Any, key: dict[str, str], kind: str) -> tuple[dict[str, Any], int]:
+    body = json_object()
+    only_fields(body, "name")
+    item = {**key, "name": text_field(body, "name", MAX_NAME), "registered_at": now()}
+    table.put_item(Item=item, ConditionExpression="attribute_not_exists(registered_at)")
+    logger.info(f"{kind} registered", extra={f"{kind}_id": next(iter(key.values()))})
+    return item, 201
+
+
+@app.post("/publishers")
+@tracer.capture_method
+def register_publisher() -> tuple[dict[str, Any], int]:
+    publisher_id = str(uuid.uuid4())
+    item, status = register(publishers, {"id": publisher_id}, "publisher")
+    return {"publisher_id": publisher_id, "name": item["name"]}, status
+
+
+@app.post("/subscribers")
+@tracer.capture_method
+def register_subscriber() -> tuple[dict[str, Any], int]:
+    subscriber_id = str(uuid.uuid4())
+    item, status = register(subscribers, {"pk": subscriber_id, "sk": PROFILE}, "subscriber")
+    return {"subscriber_id": subscriber_id, "name": item["name"]}, status
+
+
+def require_subscriber(subscriber_id: str) -> None:
+    checked_id(subscriber_id, "subscriber_id")
+    found = subscribers.get_item(Key={"pk": subscriber_id, "sk": PROFILE}).get("Item")
+    if found is None:
+        raise NotFoundError(f"subscriber {subscriber_id} is not registered")
+
+
+@app.put("/subscribers/<subscriber_id>/topics/<topic>")
+@tracer.capture_method
+def subscribe(subscriber_id: str, topic: str) -> dict[str, Any]:
+    checked_topic(topic)
+    require_subscriber(subscriber_id)
+    subscribers.put_item(
+        Item={
+            "pk": subscriber_id,
+            "sk": f"topic#{topic}",
+            "subscribed_topic": topic,
+            "subscribed_at": now(),
+        }
+    )
+    logger.info("subscribed", extra={"subscriber_id": subscriber_id, "topic": topic})
+    return {"subscriber_id": subscriber_id, "topic": topic, "subscribed": True}
+
+
+@app.delete("/subscribers/<subscriber_id>/topics/<topic>")
+@tracer.capture_method
+def unsubscribe(subscriber_id: str, topic: str) -> dict[str, Any]:
+    checked_topic(topic)
+    require_subscriber(subscriber_id)
+    subscribers.delete_item(Key={"pk": subscriber_id, "sk": f"topic#{topic}"})
+    return {"subscriber_id": subscriber_id, "topic": topic, "subscribed": False}
+
+
+@app.post("/topics/<topic>/messages")
+@tracer.capture_method
+def publish(topic: str) -> tuple[dict[str, Any], int]:
+    checked_topic(topic)
+    body = json_object()
+    only_fields(body, "publisher_id", "text")
+    publisher_id = checked_id(body.get("publisher_id"), "publisher_id")
+    text = text_field(body, "text", MAX_TEXT)
+    if publishers.get_item(Key={"id": publisher_id}).get("Item") is None:
+        raise NotFoundError(f"publisher {publisher_id} is not registered")
+    message = {
+        "id": str(uuid.uuid4()),
+        "topic": topic,
+        "publisher_id": publisher_id,
+        "text": text,
+        "published_at": now(),
+    }
+    messages.put_item(Item=message, ConditionExpression="attribute_not_exists(id)")
+    try:
+        sns.publish(
+            TopicArn=os.environ["TOPIC_ARN"],
+            Message=json.dumps(message),
+            MessageAttributes={"topic": {"DataType": "String", "StringValue": topic}},
+        )
+    except ClientError:
+        # Not published: forget it, so the caller's retry is the only copy.
+        messages.delete_item(Key={"id": message["id"]})
+        logger.exception("publishing failed", extra={"message_id": message["id"]})
+        raise ServiceError(503, "the message could not be published: try again") from None
+    logger.info("message published", extra={"message_id": message["id"], "topic": topic})
+    return {
+        "message_id": message["id"],
+        "topic": topic,
+        "published_at": message["published_at"],
+    }, 202
+
+
+@app.get("/messages/<message_id>")
+@tracer.capture_method
+def get_message(message_id: str) -> dict[str, Any]:
+    checked_id(message_id, "message_id")
+    item = messages.get_item(Key={"id": message_id}).get("Item")
+    if item is None:
+        raise NotFoundError(f"message {message_id} not found")
+    return item
+
+
+def decode_token(token: str) -> dict[str, Any]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (binascii.Error, ValueError):
+        raise BadRequestError("next_token is not a token this API returned") from None
+    if not isinstance(key, dict):
+        raise BadRequestError("next_token is not a token this API returned")
+    return key
+
+
+@app.get("/subscribers/<subscriber_id>/messages")
+@tracer.capture_method
+def inbox(subscriber_id: str) -> dict[str, Any]:
+    require_subscriber(subscriber_id)
+    query: dict[str, Any] = {
+        "KeyConditionExpression": Key("pk").eq(subscriber_id) & Key("sk").begins_with("inbox#"),
+        "ScanIndexForward": False,
+        "Limit": INBOX_PAGE,
+    }
+    token = app.current_event.get_query_string_value("next_token")
+    if token:
+        query["ExclusiveStartKey"] = decode_token(token)
+    page = subscribers.query(**query)
+    fields = ("message_id", "topic", "publisher_id", "text", "published_at")
+    answer: dict[str, Any] = {
+        "messages": [{name: item[name] for name in fields} for item in page["Items"]]
+    }
+    if "LastEvaluatedKey" in page:
+        answer["next_token"] = base64.urlsafe_b64encode(
+            json.dumps(page["LastEvaluatedKey"]).encode()
+        ).decode()
+    return answer
+
+
+@app.get("/terms")
+@tracer.capture_method
+def popular_terms() -> dict[str, Any]:
+    limit_text = app.current_event.get_query_string_value("limit", str(DEFAULT_TERMS))
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_TERMS:
+        raise BadRequestError(f"limit must be a whole number from 1 to {MAX_TERMS}")
+    page = word_counts.query(
+        IndexName=os.environ["TERMS_INDEX"],
+        KeyConditionExpression=Key("shard").eq(os.environ["TERMS_SHARD"]),
+        ScanIndexForward=False,
+        Limit=int(limit_text),
+    )
+    return {"terms": [{"term": item["term"], "count": item["count"]} for item in page["Items"]]}
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
