@@ -5,13 +5,16 @@ import serverless_patterns  # noqa: F401  (selects Node >= 22 for jsii before aw
 
 # isort: on
 from collections.abc import Iterator
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from moto import mock_aws
 
 from examples.app import SynthesizedApp, synthesize
+from tests.support.lint import background_cfn_lint
 
 
 @pytest.fixture(scope="session")
@@ -24,13 +27,41 @@ def reference_app(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
 
 
 @pytest.fixture(scope="session")
-def templates(reference_app: SynthesizedApp) -> dict[str, dict[str, Any]]:
-    """``{stack id: synthesized template}`` for every reference stack."""
+def cfn_lint_findings(reference_app: SynthesizedApp) -> Iterator[dict[str, Future[list[str]]]]:
+    """``{stack id: cfn-lint's findings}``, computed in a second process."""
+    with background_cfn_lint(reference_app.templates) as findings:
+        yield findings
+
+
+@pytest.fixture(scope="session")
+def templates(
+    reference_app: SynthesizedApp, cfn_lint_findings: dict[str, Future[list[str]]]
+) -> dict[str, dict[str, Any]]:
+    """``{stack id: synthesized template}`` for every reference stack.
+
+    Asking for the templates starts cfn-lint on them in the background (``cfn_lint_findings``),
+    so that it overlaps with the tests that come before the compliance tests.
+    """
     return reference_app.templates
 
 
+@pytest.fixture(scope="session")
+def fake_aws_session() -> boto3.Session:
+    """One boto3 session with fake credentials for every emulated test.
+
+    botocore loads each service's model once per session (~0.1 s a service); a fresh session
+    per test, moto's default, spent more than the tests themselves.
+    """
+    return boto3.Session(
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        aws_session_token="testing",
+        region_name="us-east-1",
+    )
+
+
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def aws(monkeypatch: pytest.MonkeyPatch, fake_aws_session: boto3.Session) -> Iterator[None]:
     """Emulated AWS (moto) with fake credentials; nothing leaves the machine."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
@@ -44,5 +75,6 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "POWERTOOLS_SERVICE_NAME": "test",
     }.items():
         monkeypatch.setenv(name, value)
-    with mock_aws():
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", fake_aws_session)
+    with mock_aws(config={"core": {"reset_boto3_session": False}}):
         yield

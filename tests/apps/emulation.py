@@ -13,10 +13,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import boto3
 import pytest
 
-from tests.support.aws import load_handler
+from tests.support.aws import create_table, load_handler
 from tests.support.cdk import ROOT, resources
 
 HANDLERS = ROOT / "examples" / "handlers"
@@ -24,30 +23,10 @@ HANDLERS = ROOT / "examples" / "handlers"
 
 def create_tables(template: dict[str, Any]) -> dict[str, str]:
     """Create every table of the template in moto, named by logical id: ``{id: name}``."""
-    client = boto3.client("dynamodb")
-    created = {}
-    for logical_id, properties in resources(template, "AWS::DynamoDB::GlobalTable").items():
-        table: dict[str, Any] = {
-            "TableName": logical_id,
-            "KeySchema": properties["KeySchema"],
-            "AttributeDefinitions": properties["AttributeDefinitions"],
-            "BillingMode": "PAY_PER_REQUEST",
-        }
-        indexes = properties.get("GlobalSecondaryIndexes")
-        if indexes:
-            table["GlobalSecondaryIndexes"] = [
-                {key: index[key] for key in ("IndexName", "KeySchema", "Projection")}
-                for index in indexes
-            ]
-        stream = properties.get("StreamSpecification")
-        if stream:
-            table["StreamSpecification"] = {
-                "StreamEnabled": True,
-                "StreamViewType": stream["StreamViewType"],
-            }
-        client.create_table(**table)
-        created[logical_id] = logical_id
-    return created
+    return {
+        logical_id: create_table(logical_id, properties)
+        for logical_id, properties in resources(template, "AWS::DynamoDB::GlobalTable").items()
+    }
 
 
 def path_of(resource: dict[str, Any]) -> str:

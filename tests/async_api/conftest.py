@@ -14,13 +14,12 @@ from tests.async_api.emulation import (
     REGION,
     WORKER_HANDLER,
     Queues,
-    create_jobs_table,
     create_queues,
     function_by_handler,
     load_runtime,
     plain_environment,
 )
-from tests.support.aws import load_handler
+from tests.support.aws import create_table_from_template, load_handler
 
 SENDER_DOMAIN = "example.com"
 
@@ -33,7 +32,7 @@ def template(templates: dict[str, dict[str, Any]]) -> dict[str, Any]:
 @pytest.fixture
 def jobs(aws: None, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Any:
     """The jobs table (as the template defines it); ``TABLE_NAME`` names it."""
-    name = create_jobs_table(template)
+    name = create_table_from_template(template)
     monkeypatch.setenv("TABLE_NAME", name)
     return boto3.resource("dynamodb").Table(name)
 

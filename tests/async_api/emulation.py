@@ -19,7 +19,7 @@ import pytest
 from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 
-from tests.support.cdk import ROOT, only, resources
+from tests.support.cdk import ROOT, resources
 from tests.support.events import LambdaContext, dynamodb_stream_event, sqs_event
 
 RUNTIME = ROOT / "constructs/serverless_patterns/runtime/async_api/python"
@@ -181,22 +181,6 @@ def create_queues(template: dict[str, Any], *, fifo: bool = False) -> Queues:
         "QueueArn"
     ]
     return Queues(url, arn, dead_letter_url, max_receive_count, sqs)
-
-
-def create_jobs_table(template: dict[str, Any]) -> str:
-    """The template's jobs table with its keys and stream; answer its name."""
-    logical_id, properties = only(template, "AWS::DynamoDB::GlobalTable")
-    boto3.client("dynamodb").create_table(
-        TableName=logical_id,
-        KeySchema=properties["KeySchema"],
-        AttributeDefinitions=properties["AttributeDefinitions"],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={
-            "StreamEnabled": True,
-            "StreamViewType": properties["StreamSpecification"]["StreamViewType"],
-        },
-    )
-    return logical_id
 
 
 def matches(pattern: Any, value: Any) -> bool:

@@ -11,10 +11,10 @@ import boto3
 from tests.support.cdk import ROOT, only
 
 
-def create_table_from_template(template: dict[str, Any]) -> str:
-    """Create in moto the template's one DynamoDB table (keys and indexes); return its name."""
-    logical_id, properties = only(template, "AWS::DynamoDB::GlobalTable")
-    table = {
+def create_table(logical_id: str, properties: dict[str, Any]) -> str:
+    """Create in moto the table a template declares (keys, indexes, stream), named by its
+    logical id; return the name."""
+    table: dict[str, Any] = {
         "TableName": logical_id,
         "KeySchema": properties["KeySchema"],
         "AttributeDefinitions": properties["AttributeDefinitions"],
@@ -26,8 +26,19 @@ def create_table_from_template(template: dict[str, Any]) -> str:
             {key: index[key] for key in ("IndexName", "KeySchema", "Projection")}
             for index in indexes
         ]
+    stream = properties.get("StreamSpecification")
+    if stream:
+        table["StreamSpecification"] = {
+            "StreamEnabled": True,
+            "StreamViewType": stream["StreamViewType"],
+        }
     boto3.client("dynamodb").create_table(**table)
     return logical_id
+
+
+def create_table_from_template(template: dict[str, Any]) -> str:
+    """Create in moto the template's one DynamoDB table; return its name."""
+    return create_table(*only(template, "AWS::DynamoDB::GlobalTable"))
 
 
 def load_handler(relative_path: str) -> ModuleType:
