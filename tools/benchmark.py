@@ -28,6 +28,10 @@ from examples.app import REFERENCE_STACKS, cli_context, new_app, synthesize
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / ".benchmarks" / "report.json"
+#: What Lambda's Python runtime and the Powertools layer put on ``sys.path`` (``/var/runtime``,
+#: ``/opt/python``), at the versions ``constraints.txt`` pins; nothing of the dev tooling.
+LAMBDA_RUNTIME = ROOT / ".benchmarks" / "lambda-runtime"
+LAMBDA_RUNTIME_PACKAGES = ["boto3", "aws-lambda-powertools[tracer]"]
 BUDGETS = {
     "synth_above_floor_s": 2.0,
     "test_suite_s": 60.0,
@@ -39,7 +43,7 @@ BUDGETS = {
 EMPTY_APP = "from aws_cdk import App; App().synth()"
 IMPORT_HANDLER = """
 import importlib, sys, time
-sys.path.insert(0, '.')
+sys.path.insert(0, '.')  # the task root first, as in Lambda
 started = time.perf_counter()
 importlib.import_module(sys.argv[1])
 print((time.perf_counter() - started) * 1000)
@@ -97,9 +101,28 @@ def per_stack_figures() -> dict[str, dict[str, float]]:
     return figures
 
 
+def lambda_runtime() -> Path:
+    """The Lambda runtime's libraries (boto3) and the Powertools layer, installed once.
+
+    Handlers are timed against these alone (``python -S``: no site-packages), not the
+    project's virtualenv, whose dev packages (``requests`` for moto, ...) the X-Ray SDK would
+    import and patch, which Lambda does not pay for.
+    """
+    stamp = LAMBDA_RUNTIME / ".installed"
+    if not stamp.exists():
+        shutil.rmtree(LAMBDA_RUNTIME, ignore_errors=True)
+        pip = [sys.executable, "-m", "pip", "install", "--quiet", "--target"]
+        run(
+            [*pip, str(LAMBDA_RUNTIME), "-c", "constraints.txt", *LAMBDA_RUNTIME_PACKAGES], cwd=ROOT
+        )
+        stamp.touch()
+    return LAMBDA_RUNTIME
+
+
 def handler_figures(repeat: int) -> dict[str, dict[str, Any]]:
     """Cold import time and package size of every Lambda asset of the reference app."""
     figures: dict[str, dict[str, Any]] = {}
+    runtime = str(lambda_runtime())
     with tempfile.TemporaryDirectory() as outdir:
         app = synthesize(Path(outdir))
         for stack_id, template in app.templates.items():
@@ -126,7 +149,7 @@ def handler_figures(repeat: int) -> dict[str, dict[str, Any]]:
                     "AWS_SECRET_ACCESS_KEY": "bench",
                     "AWS_LAMBDA_FUNCTION_NAME": logical_id,
                     "LAMBDA_TASK_ROOT": str(folder),  # as in Lambda: X-Ray SDK skips its sampler
-                    "PYTHONPATH": os.pathsep.join(layers),
+                    "PYTHONPATH": os.pathsep.join([*layers, runtime]),
                     **{
                         k: v if isinstance(v, str) else f"bench-{k.lower()}"
                         for k, v in variables.items()
@@ -135,7 +158,9 @@ def handler_figures(repeat: int) -> dict[str, dict[str, Any]]:
                 samples = [
                     float(
                         run(
-                            [sys.executable, "-c", IMPORT_HANDLER, module], cwd=folder, env=env
+                            [sys.executable, "-S", "-c", IMPORT_HANDLER, module],
+                            cwd=folder,
+                            env=env,
                         ).stdout
                     )
                     for _ in range(repeat)
@@ -195,7 +220,7 @@ def main() -> int:
     report: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}
     report.update(synth_figures(options.repeat))
     report["per_stack"] = per_stack_figures()
-    report["handlers"] = handler_figures(3)
+    report["handlers"] = handler_figures(options.repeat)
     if not options.skip_tests:
         report.update(test_figures())
     if not options.skip_setup:
