@@ -23,6 +23,7 @@ from serverless_patterns.core.functions import asset_code
 from serverless_patterns.core.tables import grant, table
 
 from constructs import Construct
+from examples.layers import rest_json_layer
 
 HANDLERS = Path(__file__).parent / "handlers"
 SKU = "^[a-z0-9-]{1,64}$"
@@ -77,14 +78,16 @@ class OrdersBothWaysStack(Stack):
         )
         # One asset, two entry points around the shared business module.
         code = asset_code(str(HANDLERS / "order_placement"))
-        environment = lambda_.FunctionOptions(environment={"ORDERS_TABLE": orders.table_name})
+        environment = {"ORDERS_TABLE": orders.table_name}
 
         sync = SyncApi(
             self,
             "SyncOrders",
             code=code,
             handler="sync_app.handler",
-            function_options=environment,
+            function_options=lambda_.FunctionOptions(
+                environment=environment, layers=[rest_json_layer(self)]
+            ),
             existing_table=orders,
             routes=[
                 Route("POST", "/orders", request_schema=ORDER_SCHEMA),
@@ -97,7 +100,7 @@ class OrdersBothWaysStack(Stack):
             "AsyncOrders",
             code=code,
             processor="async_app.process",
-            function_options=environment,
+            function_options=lambda_.FunctionOptions(environment=environment),
             path="/orders",
             job_schema=ORDER_SCHEMA,
             service_name="orders-async",

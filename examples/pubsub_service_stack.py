@@ -30,6 +30,7 @@ from serverless_patterns.core.functions import asset_code
 from serverless_patterns.core.tables import grant, table
 
 from constructs import Construct
+from examples.layers import rest_json_layer
 
 HANDLERS = Path(__file__).parent / "handlers"
 #: The GSI of the word-count table: every term under one constant shard, sorted by count.
@@ -197,7 +198,8 @@ class PubSubServiceStack(Stack):
                     "TERMS_INDEX": TERMS_INDEX,
                     "TERMS_SHARD": TERMS_SHARD,
                     "TOPIC_ARN": messages_topic.topic.topic_arn,
-                }
+                },
+                layers=[rest_json_layer(self)],
             ),
             routes=ROUTES,
         )

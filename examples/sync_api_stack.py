@@ -5,10 +5,12 @@ from pathlib import Path
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
 from serverless_patterns import Route, SyncApi
 from serverless_patterns.core.functions import asset_code
 
 from constructs import Construct
+from examples.layers import rest_json_layer
 
 HANDLERS = Path(__file__).parent / "handlers"
 
@@ -55,6 +57,7 @@ class OrdersServiceStack(Stack):
             "Orders",
             code=asset_code(str(HANDLERS / "orders")),
             service_name="orders",
+            function_options=lambda_.FunctionOptions(layers=[rest_json_layer(self)]),
             table_props=dynamodb.TablePropsV2(
                 partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
                 global_secondary_indexes=[

@@ -39,8 +39,10 @@ def test_function_runs_current_python_on_arm_with_tracing_json_logs_and_powertoo
     assert function["Timeout"] == 10 and function["MemorySize"] == 256
     table_id, _ = only(orders, "AWS::DynamoDB::GlobalTable")
     assert function["Environment"]["Variables"]["TABLE_NAME"] == {"Ref": table_id}
-    [layer] = function["Layers"]
-    parameter = orders["Parameters"][layer["Ref"]]
+    # Powertools first; the reference stack adds its handlers' shared layer after it.
+    powertools, shared = function["Layers"]
+    assert orders["Resources"][shared["Ref"]]["Type"] == "AWS::Lambda::LayerVersion"
+    parameter = orders["Parameters"][powertools["Ref"]]
     assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>"
     assert (
         parameter["Default"]

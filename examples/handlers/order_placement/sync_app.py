@@ -8,16 +8,13 @@
 The business logic is :mod:`ordering`, shared word for word with ``async_app``.
 """
 
-import json
 import os
 import uuid
-from decimal import Decimal
 from typing import Any
 
 import boto3
 import ordering
 from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.exceptions import (
     BadRequestError,
     NotFoundError,
@@ -25,35 +22,20 @@ from aws_lambda_powertools.event_handler.exceptions import (
 )
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from rest_json import json_body, resolver
 
 logger = Logger()
 tracer = Tracer()
 
 
-def json_number(value: Any) -> int | float:
-    """DynamoDB hands back numbers as Decimal; answer them as JSON numbers."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def to_json(body: Any) -> str:
-    return json.dumps(body, default=json_number)
-
-
-app = APIGatewayRestResolver(serializer=to_json)
+app = resolver()
 orders = boto3.resource("dynamodb").Table(os.environ["ORDERS_TABLE"])
 
 
 @app.post("/orders")
 @tracer.capture_method
 def place_order() -> tuple[dict[str, Any], int]:
-    if not app.current_event.body:
-        raise BadRequestError("request body is required: a JSON order")
-    try:
-        request = app.current_event.json_body
-    except json.JSONDecodeError as error:
-        raise BadRequestError(f"request body is not valid JSON: {error.msg}") from None
+    request = json_body(app, "a JSON order")
     try:
         order, created = ordering.place(orders, request, default_id=str(uuid.uuid4()))
     except ordering.InvalidOrder as error:

@@ -1,21 +1,17 @@
 """Orders API: create, get and list orders, answering bad requests with a 4xx JSON error."""
 
-import base64
-import binascii
-import json
 import os
 import uuid
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from boto3.dynamodb.conditions import Key
+from rest_json import json_body, query_page, resolver
 
 PAGE_SIZE = 25
 MAX_ITEMS = 50
@@ -25,24 +21,8 @@ logger = Logger()
 tracer = Tracer()
 
 
-def json_number(value: Any) -> int | float:
-    """DynamoDB hands back numbers as Decimal; answer them as JSON numbers."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-app = APIGatewayRestResolver(serializer=lambda body: json.dumps(body, default=json_number))
+app = resolver()
 table = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
-
-
-def json_body() -> Any:
-    if not app.current_event.body:
-        raise BadRequestError("request body is required: a JSON order")
-    try:
-        return app.current_event.json_body
-    except json.JSONDecodeError as error:
-        raise BadRequestError(f"request body is not valid JSON: {error.msg}") from None
 
 
 def short_text(value: Any) -> bool:
@@ -73,20 +53,10 @@ def order_problems(body: Any) -> list[str]:
     return problems
 
 
-def decode_token(token: str) -> dict[str, Any]:
-    try:
-        key = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (binascii.Error, ValueError):
-        raise BadRequestError("next_token is not a token this API returned") from None
-    if not isinstance(key, dict):
-        raise BadRequestError("next_token is not a token this API returned")
-    return key
-
-
 @app.post("/orders")
 @tracer.capture_method
 def create_order() -> tuple[dict[str, Any], int]:
-    body = json_body()
+    body = json_body(app, "a JSON order")
     problems = order_problems(body)
     if problems:
         raise BadRequestError("; ".join(problems))
@@ -123,15 +93,12 @@ def list_orders() -> dict[str, Any]:
         "ScanIndexForward": False,
         "Limit": PAGE_SIZE,
     }
-    token = app.current_event.get_query_string_value("next_token")
-    if token:
-        query["ExclusiveStartKey"] = decode_token(token)
-    page = table.query(**query)
-    answer: dict[str, Any] = {"orders": page["Items"]}
-    if "LastEvaluatedKey" in page:
-        answer["next_token"] = base64.urlsafe_b64encode(
-            json.dumps(page["LastEvaluatedKey"]).encode()
-        ).decode()
+    orders, next_token = query_page(
+        table, query, app.current_event.get_query_string_value("next_token")
+    )
+    answer: dict[str, Any] = {"orders": orders}
+    if next_token:
+        answer["next_token"] = next_token
     return answer
 
 

@@ -14,19 +14,15 @@ Routes (bad input is a 4xx JSON error ``{"statusCode": ..., "message": ...}``):
   the word-count table's count index.
 """
 
-import base64
-import binascii
 import json
 import os
 import re
 import uuid
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.exceptions import (
     BadRequestError,
     NotFoundError,
@@ -36,6 +32,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
+from rest_json import json_body, query_page, resolver
 
 TOPIC = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
@@ -50,14 +47,7 @@ logger = Logger()
 tracer = Tracer()
 
 
-def json_number(value: Any) -> int | float:
-    """DynamoDB hands back numbers as Decimal; answer them as JSON numbers."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-app = APIGatewayRestResolver(serializer=lambda body: json.dumps(body, default=json_number))
+app = resolver()
 dynamodb = boto3.resource("dynamodb")
 publishers = dynamodb.Table(os.environ["PUBLISHERS_TABLE"])
 subscribers = dynamodb.Table(os.environ["SUBSCRIBERS_TABLE"])
@@ -71,12 +61,7 @@ def now() -> str:
 
 
 def json_object() -> dict[str, Any]:
-    if not app.current_event.body:
-        raise BadRequestError("request body is required: a JSON object")
-    try:
-        body = app.current_event.json_body
-    except json.JSONDecodeError as error:
-        raise BadRequestError(f"request body is not valid JSON: {error.msg}") from None
+    body = json_body(app, "a JSON object")
     if not isinstance(body, dict):
         raise BadRequestError("request body must be a JSON object")
     return body
@@ -215,16 +200,6 @@ def get_message(message_id: str) -> dict[str, Any]:
     return item
 
 
-def decode_token(token: str) -> dict[str, Any]:
-    try:
-        key = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (binascii.Error, ValueError):
-        raise BadRequestError("next_token is not a token this API returned") from None
-    if not isinstance(key, dict):
-        raise BadRequestError("next_token is not a token this API returned")
-    return key
-
-
 @app.get("/subscribers/<subscriber_id>/messages")
 @tracer.capture_method
 def inbox(subscriber_id: str) -> dict[str, Any]:
@@ -234,18 +209,13 @@ def inbox(subscriber_id: str) -> dict[str, Any]:
         "ScanIndexForward": False,
         "Limit": INBOX_PAGE,
     }
-    token = app.current_event.get_query_string_value("next_token")
-    if token:
-        query["ExclusiveStartKey"] = decode_token(token)
-    page = subscribers.query(**query)
+    items, next_token = query_page(
+        subscribers, query, app.current_event.get_query_string_value("next_token")
+    )
     fields = ("message_id", "topic", "publisher_id", "text", "published_at")
-    answer: dict[str, Any] = {
-        "messages": [{name: item[name] for name in fields} for item in page["Items"]]
-    }
-    if "LastEvaluatedKey" in page:
-        answer["next_token"] = base64.urlsafe_b64encode(
-            json.dumps(page["LastEvaluatedKey"]).encode()
-        ).decode()
+    answer: dict[str, Any] = {"messages": [{name: item[name] for name in fields} for item in items]}
+    if next_token:
+        answer["next_token"] = next_token
     return answer
 
 
