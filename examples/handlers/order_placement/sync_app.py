@@ -17,12 +17,11 @@ import ordering
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler.exceptions import (
     BadRequestError,
-    NotFoundError,
     ServiceError,
 )
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from rest_json import json_body, resolver
+from rest_json import json_body, resolver, stored_item
 
 logger = Logger()
 tracer = Tracer()
@@ -49,10 +48,7 @@ def place_order() -> tuple[dict[str, Any], int]:
 @app.get("/orders/<order_id>")
 @tracer.capture_method
 def get_order(order_id: str) -> dict[str, Any]:
-    item = orders.get_item(Key={"id": order_id}).get("Item")
-    if item is None:
-        raise NotFoundError(f"order {order_id} not found")
-    return item
+    return stored_item(orders, {"id": order_id}, f"order {order_id} not found")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -7,11 +7,11 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
+from aws_lambda_powertools.event_handler.exceptions import BadRequestError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from boto3.dynamodb.conditions import Key
-from rest_json import json_body, query_page, resolver
+from rest_json import json_body, query_page, resolver, stored_item
 
 PAGE_SIZE = 25
 MAX_ITEMS = 50
@@ -75,10 +75,7 @@ def create_order() -> tuple[dict[str, Any], int]:
 @app.get("/orders/<order_id>")
 @tracer.capture_method
 def get_order(order_id: str) -> dict[str, Any]:
-    item = table.get_item(Key={"id": order_id}).get("Item")
-    if item is None:
-        raise NotFoundError(f"order {order_id} not found")
-    return item
+    return stored_item(table, {"id": order_id}, f"order {order_id} not found")
 
 
 @app.get("/orders")

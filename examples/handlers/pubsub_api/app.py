@@ -25,14 +25,13 @@ import boto3
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler.exceptions import (
     BadRequestError,
-    NotFoundError,
     ServiceError,
 )
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
-from rest_json import json_body, query_page, resolver
+from rest_json import json_body, query_page, resolver, stored_item
 
 TOPIC = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
@@ -122,9 +121,8 @@ def register_subscriber() -> tuple[dict[str, Any], int]:
 
 def require_subscriber(subscriber_id: str) -> None:
     checked_id(subscriber_id, "subscriber_id")
-    found = subscribers.get_item(Key={"pk": subscriber_id, "sk": PROFILE}).get("Item")
-    if found is None:
-        raise NotFoundError(f"subscriber {subscriber_id} is not registered")
+    key = {"pk": subscriber_id, "sk": PROFILE}
+    stored_item(subscribers, key, f"subscriber {subscriber_id} is not registered")
 
 
 @app.put("/subscribers/<subscriber_id>/topics/<topic>")
@@ -161,8 +159,7 @@ def publish(topic: str) -> tuple[dict[str, Any], int]:
     only_fields(body, "publisher_id", "text")
     publisher_id = checked_id(body.get("publisher_id"), "publisher_id")
     text = text_field(body, "text", MAX_TEXT)
-    if publishers.get_item(Key={"id": publisher_id}).get("Item") is None:
-        raise NotFoundError(f"publisher {publisher_id} is not registered")
+    stored_item(publishers, {"id": publisher_id}, f"publisher {publisher_id} is not registered")
     message = {
         "id": str(uuid.uuid4()),
         "topic": topic,
@@ -194,10 +191,7 @@ def publish(topic: str) -> tuple[dict[str, Any], int]:
 @tracer.capture_method
 def get_message(message_id: str) -> dict[str, Any]:
     checked_id(message_id, "message_id")
-    item = messages.get_item(Key={"id": message_id}).get("Item")
-    if item is None:
-        raise NotFoundError(f"message {message_id} not found")
-    return item
+    return stored_item(messages, {"id": message_id}, f"message {message_id} not found")
 
 
 @app.get("/subscribers/<subscriber_id>/messages")

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from aws_lambda_powertools.event_handler.exceptions import BadRequestError
+from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
 
 BAD_TOKEN = "next_token is not a token this API returned"
 
@@ -36,6 +36,14 @@ def json_body(app: APIGatewayRestResolver, expected: str) -> Any:
         return app.current_event.json_body
     except json.JSONDecodeError as error:
         raise BadRequestError(f"request body is not valid JSON: {error.msg}") from None
+
+
+def stored_item(table: Any, key: dict[str, Any], missing: str) -> dict[str, Any]:
+    """The item at ``key`` in ``table``; a 404 saying ``missing`` when there is none."""
+    item = table.get_item(Key=key).get("Item")
+    if item is None:
+        raise NotFoundError(missing)
+    return item
 
 
 def query_page(
