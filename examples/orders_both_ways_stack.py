@@ -24,39 +24,14 @@ from serverless_patterns.core.tables import grant, table
 
 from constructs import Construct
 from examples.layers import rest_json_layer
+from examples.sync_api_stack import SHORT_TEXT, order_schema
 
 HANDLERS = Path(__file__).parent / "handlers"
 SKU = "^[a-z0-9-]{1,64}$"
 
-ORDER_SCHEMA = apigw.JsonSchema(
-    schema=apigw.JsonSchemaVersion.DRAFT4,
-    type=apigw.JsonSchemaType.OBJECT,
-    required=["customer_id", "items"],
-    additional_properties=False,
-    properties={
-        "customer_id": apigw.JsonSchema(
-            type=apigw.JsonSchemaType.STRING, min_length=1, max_length=64
-        ),
-        "client_token": apigw.JsonSchema(
-            type=apigw.JsonSchemaType.STRING, min_length=1, max_length=64
-        ),
-        "items": apigw.JsonSchema(
-            type=apigw.JsonSchemaType.ARRAY,
-            min_items=1,
-            max_items=50,
-            items=apigw.JsonSchema(
-                type=apigw.JsonSchemaType.OBJECT,
-                required=["sku", "quantity"],
-                additional_properties=False,
-                properties={
-                    "sku": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, pattern=SKU),
-                    "quantity": apigw.JsonSchema(
-                        type=apigw.JsonSchemaType.INTEGER, minimum=1, maximum=100
-                    ),
-                },
-            ),
-        ),
-    },
+ORDER_SCHEMA = order_schema(
+    sku=apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, pattern=SKU),
+    client_token=SHORT_TEXT,
 )
 
 

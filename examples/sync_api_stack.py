@@ -14,35 +14,46 @@ from examples.layers import rest_json_layer
 
 HANDLERS = Path(__file__).parent / "handlers"
 
-ORDER_SCHEMA = apigw.JsonSchema(
-    schema=apigw.JsonSchemaVersion.DRAFT4,
-    type=apigw.JsonSchemaType.OBJECT,
-    required=["customer_id", "items"],
-    additional_properties=False,
-    properties={
-        "customer_id": apigw.JsonSchema(
-            type=apigw.JsonSchemaType.STRING, min_length=1, max_length=64
-        ),
-        "items": apigw.JsonSchema(
-            type=apigw.JsonSchemaType.ARRAY,
-            min_items=1,
-            max_items=50,
-            items=apigw.JsonSchema(
-                type=apigw.JsonSchemaType.OBJECT,
-                required=["sku", "quantity"],
-                additional_properties=False,
-                properties={
-                    "sku": apigw.JsonSchema(
-                        type=apigw.JsonSchemaType.STRING, min_length=1, max_length=64
-                    ),
-                    "quantity": apigw.JsonSchema(
-                        type=apigw.JsonSchemaType.INTEGER, minimum=1, maximum=100
-                    ),
-                },
+SHORT_TEXT = apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, min_length=1, max_length=64)
+
+
+def order_schema(
+    sku: apigw.JsonSchema = SHORT_TEXT, **optional: apigw.JsonSchema
+) -> apigw.JsonSchema:
+    """An order: a ``customer_id`` and 1 to 50 items of a ``sku`` and a quantity (1 to 100).
+
+    ``optional`` adds properties an order may carry (the orders-both-ways app's
+    ``client_token``).
+    """
+    return apigw.JsonSchema(
+        schema=apigw.JsonSchemaVersion.DRAFT4,
+        type=apigw.JsonSchemaType.OBJECT,
+        required=["customer_id", "items"],
+        additional_properties=False,
+        properties={
+            "customer_id": SHORT_TEXT,
+            **optional,
+            "items": apigw.JsonSchema(
+                type=apigw.JsonSchemaType.ARRAY,
+                min_items=1,
+                max_items=50,
+                items=apigw.JsonSchema(
+                    type=apigw.JsonSchemaType.OBJECT,
+                    required=["sku", "quantity"],
+                    additional_properties=False,
+                    properties={
+                        "sku": sku,
+                        "quantity": apigw.JsonSchema(
+                            type=apigw.JsonSchemaType.INTEGER, minimum=1, maximum=100
+                        ),
+                    },
+                ),
             ),
-        ),
-    },
-)
+        },
+    )
+
+
+ORDER_SCHEMA = order_schema()
 
 
 class OrdersServiceStack(Stack):
