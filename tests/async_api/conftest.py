@@ -11,6 +11,7 @@ from moto.ses.models import ses_backends
 
 from tests.async_api.emulation import (
     CONNECTIONS_ENDPOINT,
+    RECORDER_HANDLER,
     REGION,
     WORKER_HANDLER,
     Queues,
@@ -38,8 +39,15 @@ def jobs(aws: None, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -
 
 
 @pytest.fixture
-def queues(aws: None, template: dict[str, Any]) -> Queues:
-    return create_queues(template)
+def queues(jobs: Any, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Queues:
+    """The job queue, recorder queue and dead-letter queue; the recorder runs when polled."""
+    queues = create_queues(template)
+    recorder = function_by_handler(template, RECORDER_HANDLER)
+    for name, value in plain_environment(recorder).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", queues.dead_letter_url)
+    queues.recorder = load_runtime("recorder", monkeypatch)
+    return queues
 
 
 @pytest.fixture
