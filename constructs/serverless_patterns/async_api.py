@@ -34,6 +34,7 @@ from serverless_patterns.core.integrations import (
 from serverless_patterns.core.props import merge, options_of
 from serverless_patterns.core.queues import (
     DEFAULT_MAX_RECEIVE_COUNT,
+    DLQ_RETENTION,
     consume,
     dead_letter_queue,
     queue,
@@ -260,7 +261,7 @@ class AsyncApi(Construct):
             if dead_letters is None:
                 dead_letters = dead_letter_queue(self, "DeadLetterQueue", fifo=bool(fifo))
             self.recorder_queue, self.recorder_function = self._add_recorder(
-                runtime_code, service_name, dead_letters, bool(fifo), retention
+                runtime_code, service_name, dead_letters, bool(fifo), retention, max_receive_count
             )
             self.queue = queue(
                 self,
@@ -408,8 +409,15 @@ class AsyncApi(Construct):
         dead_letters: sqs.IQueue,
         fifo: bool,
         retention: str,
+        max_receive_count: int,
     ) -> tuple[sqs.Queue, lambda_.Function]:
-        """The queue the job queue redrives into, and the function marking its jobs failed."""
+        """The queue the job queue redrives into, and the function marking its jobs failed.
+
+        A moved message keeps its enqueue timestamp (SQS developer guide, "Setting-up
+        dead-letter queue retention"), so the queue keeps messages as long as the dead-letter
+        queue; its receive limit sits above the job queue's, so that the recorder gets its own
+        receives even where a moved message keeps its receive count too (moto does).
+        """
         recorder = python_function(
             self,
             "RecorderFunction",
@@ -428,7 +436,8 @@ class AsyncApi(Construct):
             self,
             "RecorderQueue",
             dead_letter_queue=dead_letters,
-            props=sqs.QueueProps(fifo=True) if fifo else None,
+            props=sqs.QueueProps(retention_period=DLQ_RETENTION, fifo=fifo or None),
+            max_receive_count=max_receive_count + DEFAULT_MAX_RECEIVE_COUNT,
             consumer_timeout=recorder.timeout,
         )
         grant(self.table, recorder, TableAccess.READ_WRITE)

@@ -43,6 +43,12 @@ RECEIPT = {
 POISON = {"to": "grace@example.org", "template": "receipt", "data": {"name": "Grace"}}
 
 
+class FunctionError(Exception):
+    """The invocation failed (timeout, out of memory, import error): Lambda returns every
+    message of the batch to the queue ("Using Lambda with Amazon SQS", lambda/latest/dg/
+    with-sqs.html)."""
+
+
 class Context(LambdaContext):
     """A Lambda context with the time left that the worker leases jobs for."""
 
@@ -135,8 +141,11 @@ class Queues:
         invocations = 0
         while messages := self.receive(url):
             invocations += 1
-            answer = invoke(sqs_event(messages, arn))
-            failed = {failure["itemIdentifier"] for failure in answer["batchItemFailures"]}
+            try:
+                answer = invoke(sqs_event(messages, arn))
+                failed = {failure["itemIdentifier"] for failure in answer["batchItemFailures"]}
+            except FunctionError:
+                failed = {message["MessageId"] for message in messages}
             for message in messages:
                 if message["MessageId"] in failed:
                     self.sqs.change_message_visibility(
