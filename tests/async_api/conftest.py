@@ -77,11 +77,18 @@ def status(jobs: Any, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
 
 
 @pytest.fixture
-def connections(jobs: Any, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+def connections(jobs: Any, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    function = function_by_handler(template, "async_jobs.connections.handler")
+    for name, value in plain_environment(function).items():
+        monkeypatch.setenv(name, value)
     return load_runtime("connections", monkeypatch)
 
 
 @pytest.fixture
-def notifier(jobs: Any, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+def notifier(jobs: Any, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    for name, value in plain_environment(
+        function_by_handler(template, "async_jobs.notifier.handler")
+    ).items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("CONNECTIONS_ENDPOINT", CONNECTIONS_ENDPOINT)
     return load_runtime("notifier", monkeypatch)

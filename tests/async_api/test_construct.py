@@ -314,6 +314,25 @@ def test_notifier_reads_finished_jobs_from_the_stream_with_retries_and_a_dlq(
     }
 
 
+def test_notifier_reads_the_stream_without_a_list_streams_grant_that_cannot_apply(
+    stack: dict[str, Any],
+) -> None:
+    """``dynamodb:ListStreams`` has no resource type: it is authorized on ``*`` only
+    ("Actions, resources, and condition keys for Amazon DynamoDB", service-authorization/
+    latest/reference/list_amazondynamodb.html), so granted on a stream ARN it does nothing.
+    Lambda reads a stream it is given by ARN with DescribeStream, GetShardIterator and
+    GetRecords on that ARN."""
+    table_id, _ = only(stack, "AWS::DynamoDB::GlobalTable")
+    stream = {"Fn::GetAtt": [table_id, "StreamArn"]}
+    on_stream = [s for s in statements(stack, "NotifierFunctionRole") if s["Resource"] == stream]
+    assert [sorted(actions_of(s)) for s in on_stream] == [
+        ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
+    ]
+    for policy in resources(stack, "AWS::IAM::Policy").values():
+        for statement in policy["PolicyDocument"]["Statement"]:
+            assert "dynamodb:ListStreams" not in actions_of(statement)
+
+
 def test_notifier_may_post_only_to_connections_of_its_stage(stack: dict[str, Any]) -> None:
     [statement] = [
         s

@@ -14,10 +14,10 @@ import pytest
 
 from tests.async_api.emulation import (
     CONTEXT,
-    FunctionError,
     POISON,
     RECEIPT,
     WELCOME,
+    FunctionError,
     Queues,
     create_queues,
     load_runtime,
