@@ -11,7 +11,6 @@ from moto.ses.models import ses_backends
 
 from tests.async_api.emulation import (
     CONNECTIONS_ENDPOINT,
-    RECORDER_HANDLER,
     REGION,
     WORKER_HANDLER,
     Queues,
@@ -19,6 +18,7 @@ from tests.async_api.emulation import (
     function_by_handler,
     load_runtime,
     plain_environment,
+    start_recorder,
 )
 from tests.support.aws import create_table_from_template, load_handler
 
@@ -41,13 +41,7 @@ def jobs(aws: None, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -
 @pytest.fixture
 def queues(jobs: Any, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Queues:
     """The job queue, recorder queue and dead-letter queue; the recorder runs when polled."""
-    queues = create_queues(template)
-    recorder = function_by_handler(template, RECORDER_HANDLER)
-    for name, value in plain_environment(recorder).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", queues.dead_letter_url)
-    queues.recorder = load_runtime("recorder", monkeypatch)
-    return queues
+    return start_recorder(create_queues(template), template, monkeypatch)
 
 
 @pytest.fixture

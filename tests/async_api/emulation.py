@@ -214,6 +214,17 @@ def create_queues(template: dict[str, Any], *, fifo: bool = False) -> Queues:
     return Queues(url, arn, recorder_url, recorder_arn, dead_letter_url, max_receive_count, sqs)
 
 
+def start_recorder(
+    queues: Queues, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> Queues:
+    """Have polling ``queues`` run the template's dead-letter recorder, as Lambda would."""
+    for name, value in plain_environment(function_by_handler(template, RECORDER_HANDLER)).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", queues.dead_letter_url)
+    queues.recorder = load_runtime("recorder", monkeypatch)
+    return queues
+
+
 def matches(pattern: Any, value: Any) -> bool:
     """An event source mapping filter pattern (nested objects, lists of allowed values)."""
     if isinstance(pattern, dict):

@@ -72,7 +72,7 @@ def test_post_sends_the_validated_body_straight_to_the_queue(stack: dict[str, An
     assert json.loads(
         accepted["ResponseTemplates"]["application/json"].replace("$context.requestId", "id")
     ) == {"job_id": "id", "status": "pending"}
-    assert [r["StatusCode"] for r in post["MethodResponses"]] == ["202", "500"]
+    assert [r["StatusCode"] for r in post["MethodResponses"]] == ["202", "400", "413", "500"]
     assert post["AuthorizationType"] == "AWS_IAM"
 
 
