@@ -24,6 +24,7 @@ from serverless_patterns.core.apis import rest_api, validate_authorization
 from serverless_patterns.core.logs import log_group
 from serverless_patterns.core.props import options_of
 from serverless_patterns.core.queues import dead_letter_queue
+from serverless_patterns.core.topics import validate_alarm_topic
 from serverless_patterns.core.validation import Problems
 
 #: Options of ``state_machine_props`` that have their own, validated option.
@@ -60,6 +61,7 @@ class _Options:
     alarm_topic: sns.ITopic | None
 
     def validate(self, problems: Problems) -> None:
+        validate_alarm_topic(problems, self.alarm_topic)
         if not isinstance(self.state_machine_type, sfn.StateMachineType):
             problems.add(
                 "state_machine_type",
