@@ -381,11 +381,8 @@ def test_standard_api_starts_an_execution_with_the_body_as_input(
     integration = method["Integration"]
     assert integration["Type"] == "AWS" and integration["PassthroughBehavior"] == "NEVER"
     assert "states:action/StartExecution" in json.dumps(integration["Uri"])
-    request = resolve(integration["RequestTemplates"]["application/json"], template)
-    assert request == (
-        f'{{"stateMachineArn": "{machine_id}", '
-        '"input": "{\\"body\\": $util.escapeJavaScript($input.json(\'$\'))}"}'
-    )
+    # What the request template renders to: test_start_execution_template.py.
+    assert set(integration["RequestTemplates"]) == {"application/json"}
     assert [r["StatusCode"] for r in method["MethodResponses"]] == ["200", "400", "500"]
     role_id = integration["Credentials"]["Fn::GetAtt"][0]
     assert grants(template, role_id) == {"states:StartExecution": [json.dumps({"Ref": machine_id})]}
