@@ -59,7 +59,7 @@ def test_escape_javascript_alone_breaks_on_an_apostrophe() -> None:
     assert escape_javascript("O'Brien") == "O\\'Brien"
     with pytest.raises(json.JSONDecodeError, match="Invalid \\\\escape"):
         json.loads('"' + escape_javascript("O'Brien") + '"')
-    template = "{\"input\": \"{\\\"body\\\": $util.escapeJavaScript($input.json('$'))}\"}"
+    template = '{"input": "{\\"body\\": $util.escapeJavaScript($input.json(\'$\'))}"}'
     request = json.loads(render(template, json.dumps({"note": 'say "hi"'})))
     assert json.loads(request["input"]) == {"body": {"note": 'say "hi"'}}
     with pytest.raises(json.JSONDecodeError):

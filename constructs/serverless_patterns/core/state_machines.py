@@ -448,7 +448,7 @@ def start_execution_request(machine: sfn.IStateMachine) -> str:
     string literal (VTL engines disagree on those).
     """
     return (
-        "#set($apostrophe = \"'\")\n"
+        '#set($apostrophe = "\'")\n'
         "#set($body = $util.escapeJavaScript($input.json('$'))"
         ".replace($util.escapeJavaScript($apostrophe), $apostrophe))\n"
         '{"stateMachineArn": "' + machine.state_machine_arn + '", '
