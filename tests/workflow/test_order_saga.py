@@ -8,13 +8,15 @@ sends the documented order (``EXAMPLE_ORDER``): what a user who deployed the sta
 """
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from examples import seed_inventory
-from examples.saga_stack import EXAMPLE_ORDER
+from examples.saga_stack import EXAMPLE_ORDER, ORDER_EVENTS
+from tests.support.cdk import ROOT
 from tests.workflow.emulation import Emulation, Invocation
 
 ORDER = EXAMPLE_ORDER
@@ -302,3 +304,15 @@ def test_a_refunded_payment_is_not_paid_even_without_the_claim(saga: Emulation) 
     assert payments(saga) == {"o-1": "REFUNDED"}
     assert stock(saga) == {"available": STOCK, "reserved": {}}
     assert order_status(saga) == "CANCELLED"
+
+
+def test_the_catalog_page_sends_this_order_and_loads_this_seed() -> None:
+    """What the user is told to run is what these tests run."""
+    page = (ROOT / "patterns" / "workflow.md").read_text()
+    [entries] = re.findall(r"aws events put-events --entries '(.*?)'\n", page, re.S)
+    [entry] = json.loads(entries)
+    assert (entry["Source"], entry["DetailType"]) == ("com.example.orders", "OrderPlaced")
+    assert ORDER_EVENTS.source == [entry["Source"]]
+    assert ORDER_EVENTS.detail_type == [entry["DetailType"]]
+    assert json.loads(entry["Detail"]) == ORDER
+    assert "python -m examples.seed_inventory OrderSaga" in page
