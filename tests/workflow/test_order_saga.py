@@ -316,3 +316,39 @@ def test_the_catalog_page_sends_this_order_and_loads_this_seed() -> None:
     assert ORDER_EVENTS.detail_type == [entry["DetailType"]]
     assert json.loads(entry["Detail"]) == ORDER
     assert "python -m examples.seed_inventory OrderSaga" in page
+
+
+@pytest.mark.parametrize(
+    ("update", "error"),
+    [
+        # The old reservation: a key in a map the seed does not have.
+        (
+            "SET available = available - :q, reserved.#order = :q",
+            "document path provided in the update expression is invalid",
+        ),
+        # Creating the map in the same update is no way out either.
+        (
+            "SET reserved = if_not_exists(reserved, :empty), reserved.#order = :q",
+            "Two document paths overlap",
+        ),
+    ],
+)
+def test_why_a_reservation_is_an_attribute_and_not_a_key_of_a_map(
+    saga: Emulation, update: str, error: str
+) -> None:
+    """DynamoDB cannot SET a key of a map that does not exist, nor create a map and set a key
+    in it in one update (DynamoDB Developer Guide, "Using update expressions in DynamoDB":
+    docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.UpdateExpressions.html).
+    A `reserved` map would have to be seeded with every SKU; an attribute per order needs
+    nothing but the stock count."""
+    values: dict[str, Any] = {":q": 2}
+    if ":empty" in update:
+        values[":empty"] = {}
+    with pytest.raises(saga.table("Inventory").meta.client.exceptions.ClientError, match=error):
+        saga.table("Inventory").update_item(
+            Key={"sku": ORDER["sku"]},
+            UpdateExpression=update,
+            ExpressionAttributeNames={"#order": ORDER["order_id"]},
+            ExpressionAttributeValues=values,
+        )
+    assert stock(saga) == {"available": STOCK, "reserved": {}}

@@ -6,9 +6,9 @@ reads it: the request is JSON, and its ``input`` a string that must itself be JS
 (StartExecution, Step Functions API reference: docs.aws.amazon.com/step-functions/latest/
 apireference/API_StartExecution.html, "input": "The string that contains the JSON input data
 for the execution"). ``$util.escapeJavaScript`` turns ``'`` into ``\\'``, which JSON does not
-allow: the API Gateway mapping template reference (docs.aws.amazon.com/apigateway/latest/
-developerguide/api-gateway-mapping-template-reference.html, ``$util`` variables) says to
-turn it back.
+allow: API Gateway's reference, "Variables for data transformations for API Gateway"
+(docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-mapping-template-reference.html,
+``$util.escapeJavaScript``), says to turn it back into ``'`` when the result goes into JSON.
 """
 
 import json
