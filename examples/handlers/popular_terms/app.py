@@ -81,7 +81,7 @@ logger = Logger()
 tracer = Tracer()
 processor = BatchProcessor(event_type=EventType.SQS)
 word_counts = boto3.resource(
-    "dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 3})
+    "dynamodb", config=Config(retries={"mode": "standard", "total_max_attempts": 3})
 ).Table(os.environ["WORD_COUNTS_TABLE"])
 
 

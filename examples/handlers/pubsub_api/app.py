@@ -61,7 +61,7 @@ word_counts = dynamodb.Table(os.environ["WORD_COUNTS_TABLE"])
 sns = boto3.client(
     "sns",
     config=Config(
-        connect_timeout=1, read_timeout=2, retries={"mode": "standard", "max_attempts": 2}
+        connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 2}
     ),
 )
 
