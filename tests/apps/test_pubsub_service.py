@@ -389,7 +389,10 @@ def test_a_slow_sns_answers_503_before_the_function_times_out(
 
 
 #: Terms whose counts differ (word i occurs i times): the top N is unambiguous.
-ALPHABET = "alfa bravo charlie delta echo foxtrot golf hotel india juliett kilo lima".split()
+ALPHABET = [
+    *("alfa", "bravo", "charlie", "delta", "echo", "foxtrot"),
+    *("golf", "hotel", "india", "juliett", "kilo", "lima"),
+]
 
 
 def test_popular_terms_spread_over_shards_and_merge_into_the_exact_top(pubsub: PubSub) -> None:
@@ -529,7 +532,9 @@ def test_still_throttled_messages_return_to_the_queue_and_count_once_on_redelive
     queue = pubsub.queue("popular-terms")
     messages = receive_all(queue)
     assert [json.loads(message["Body"])["text"] for message in messages][1:] == [HOT, COLD]
-    with Throttling(pubsub, "TransactionCanceledException", "ThrottlingError", passes=1) as throttled:
+    with Throttling(
+        pubsub, "TransactionCanceledException", "ThrottlingError", passes=1
+    ) as throttled:
         returned = returned_to_queue(pubsub, messages)
     # The first message went through; the second was tried 4 times; the third not at all.
     assert throttled.attempts == 1 + pubsub.counter.TRANSACTION_ATTEMPTS == 5
@@ -543,7 +548,8 @@ def test_still_throttled_messages_return_to_the_queue_and_count_once_on_redelive
 
 
 @pytest.mark.parametrize(
-    "code", ["ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"]
+    "code",
+    ["ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"],
 )
 def test_throttling_errors_are_retried_by_the_sdk_then_returned_to_the_queue(
     pubsub: PubSub, code: str

@@ -60,7 +60,9 @@ THROTTLING_ERRORS = frozenset(
     {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 )
 #: Cancellation reasons that another try can clear (each other item's reason is "None").
-RETRYABLE_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"})
+RETRYABLE_REASONS = frozenset(
+    {"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"}
+)
 MIN_LENGTH, MAX_LENGTH = 2, 40
 APOSTROPHE = "\u2019"  # the typographic apostrophe, read as "'"
 WORD = re.compile(rf"[^\W\d_]+(?:['{APOSTROPHE}-][^\W\d_]+)*")
