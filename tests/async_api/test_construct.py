@@ -147,7 +147,7 @@ def test_queue_is_encrypted_and_redrives_through_the_recorder_into_the_dead_lett
     assert queue["SqsManagedSseEnabled"] is True
     assert queue["RedrivePolicy"] == {
         "deadLetterTargetArn": {"Fn::GetAtt": [recorder_queue_id, "Arn"]},
-        "maxReceiveCount": 3,
+        "maxReceiveCount": 5,
     }
     recorder_queue = queues[recorder_queue_id]
     assert recorder_queue["SqsManagedSseEnabled"] is True
@@ -210,12 +210,17 @@ def test_worker_runs_your_process_through_the_runtime_layer(stack: dict[str, Any
     worker = function_by_handler(stack, WORKER_HANDLER)
     variables = worker["Environment"]["Variables"]
     assert variables["PROCESSOR"] == "app.process"
-    assert variables["MAX_RECEIVE_COUNT"] == "3"
+    assert variables["MAX_RECEIVE_COUNT"] == "5"
     assert variables["QUEUE_FIFO"] == "false"
     assert variables["SENDER"] == "notifications@example.com"
     table_id, _ = only(stack, "AWS::DynamoDB::GlobalTable")
     assert variables["TABLE_NAME"] == {"Ref": table_id}
-    layer_id, layer = only(stack, "AWS::Lambda::LayerVersion")
+    (layer_id,) = [
+        logical_id
+        for logical_id, layer in resources(stack, "AWS::Lambda::LayerVersion").items()
+        if "AsyncApi worker runtime" in layer["Description"]
+    ]
+    layer = resources(stack, "AWS::Lambda::LayerVersion")[layer_id]
     assert {"Ref": layer_id} in worker["Layers"]
     assert len(worker["Layers"]) == 2  # Powertools and the runtime
     assert "python3.14" in layer["CompatibleRuntimes"]
@@ -524,7 +529,9 @@ def test_existing_queue_table_and_function_are_used_and_wired(
 
 def test_an_imported_worker_is_subscribed_without_a_layer(variants: dict[str, Template]) -> None:
     template = variants["ImportedFunction"]
-    template.resource_count_is("AWS::Lambda::LayerVersion", 0)
+    # Only the stack's Powertools layer (for the status function): no worker runtime layer.
+    (layer,) = template.find_resources("AWS::Lambda::LayerVersion").values()
+    assert layer["Properties"]["Description"].startswith("Powertools for AWS Lambda")
     template.has_resource_properties(
         "AWS::Lambda::EventSourceMapping",
         {
