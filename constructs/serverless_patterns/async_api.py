@@ -141,7 +141,7 @@ class AsyncApi(Construct):
     :param existing_queue: your own queue; it must have a dead-letter queue (redrive policy).
         No recorder is put in front of it (see above).
     :param max_receive_count: receives before a message moves to the dead-letter queue, and
-        the receive on which the runtime marks a job failed. Default: 3, or the one of the
+        the receive on which the runtime marks a job failed. Default: 5, or the one of the
         dead-letter queue you give in ``queue_props``/``existing_queue``.
     :param batch_size: messages per worker invocation, 1-10 (up to 10,000 with a batching
         window). Default: 10.

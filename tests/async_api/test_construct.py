@@ -799,3 +799,39 @@ def test_every_problem_is_reported_at_once(scope: Stack) -> None:
     lines = str(error.value).splitlines()
     assert lines[0] == "Invalid AsyncApi options:"
     assert len(lines) == 4  # processor, batch_size, max_concurrency
+
+
+def test_your_dead_letter_queue_in_queue_props_gets_the_recorder_in_front() -> None:
+    stack = Stack(new_app(), "OwnDeadLetters")
+    mine = sqs.Queue(stack, "Mine", retention_period=Duration.days(14))
+    api = AsyncApi(
+        stack,
+        "Jobs",
+        code=CODE,
+        job_retention=Duration.days(7),
+        queue_props=sqs.QueueProps(
+            dead_letter_queue=sqs.DeadLetterQueue(queue=mine, max_receive_count=7)
+        ),
+    )
+    assert api.dead_letter_queue is mine and api.recorder_queue is not None
+    template = Template.from_stack(stack).to_json()
+    queues = resources(template, "AWS::SQS::Queue")
+    [(recorder_id, recorder_queue)] = [(k, q) for k, q in queues.items() if "Recorder" in k]
+    [mine_id] = [k for k in queues if k.startswith("Mine")]
+    [job_queue] = [q for k, q in queues.items() if k.startswith("JobsQueue")]
+    assert job_queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": [recorder_id, "Arn"]},
+        "maxReceiveCount": 7,
+    }
+    assert recorder_queue["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": [mine_id, "Arn"]
+    }
+    recorder = function_by_handler(template, "async_jobs.recorder.handler")
+    assert recorder["Environment"]["Variables"]["DEAD_LETTER_QUEUE_URL"] == {"Ref": mine_id}
+    worker = function_by_handler(template, WORKER_HANDLER)
+    assert worker["Environment"]["Variables"]["JOB_RETENTION_SECONDS"] == str(7 * 86400)
+
+
+def test_a_job_retention_under_an_hour_is_refused(scope: Stack) -> None:
+    with pytest.raises(ValueError, match=r"job_retention \(s\)"):
+        AsyncApi(scope, "Jobs", code=CODE, job_retention=Duration.minutes(5))

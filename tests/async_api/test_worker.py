@@ -21,6 +21,7 @@ from tests.async_api.emulation import (
     Queues,
     create_queues,
     load_runtime,
+    start_recorder,
 )
 from tests.support.aws import load_handler
 from tests.support.cdk import ROOT
@@ -451,3 +452,30 @@ def test_every_job_record_expires_after_the_retention(
         record = job(jobs, job_id)
         assert record["status"] in ("succeeded", "failed")
         assert before + retention <= record["expires_at"] <= int(time.time()) + retention
+
+
+def test_a_fifo_job_is_recorded_and_kept_in_its_message_group(
+    aws: None, jobs: Any, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A FIFO queue's dead-letter queue is FIFO too ("Using dead-letter queues in Amazon
+    SQS"): the recorder forwards with the message's group, deduplicated by its message id."""
+    monkeypatch.setenv("MAX_RECEIVE_COUNT", "5")
+    monkeypatch.setenv("QUEUE_FIFO", "true")
+    worker = load_runtime("worker", monkeypatch)
+    queues = start_recorder(create_queues(template, fifo=True), template, monkeypatch)
+    monkeypatch.setenv("QUEUE_FIFO", "true")  # the reference stack's queue is standard
+    job_id = new_id()
+    queues.sqs.send_message(
+        QueueUrl=queues.url,
+        MessageBody=json.dumps(WELCOME),
+        MessageGroupId="customer-7",
+        MessageDeduplicationId=job_id,
+        MessageAttributes={"job_id": {"DataType": "String", "StringValue": job_id}},
+    )
+
+    queues.poll(killed(worker))
+
+    assert job(jobs, job_id)["status"] == "failed"
+    [dead_letter] = queues.receive(queues.dead_letter_url)
+    assert dead_letter["Attributes"]["MessageGroupId"] == "customer-7"
+    assert dead_letter["MessageAttributes"]["job_id"]["StringValue"] == job_id

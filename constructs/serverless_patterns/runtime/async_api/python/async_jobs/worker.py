@@ -12,8 +12,9 @@ SQS message of a batch:
 3. **Record** the outcome, conditional on still holding the lease: ``succeeded`` with the
    result, or the error with status ``pending`` (SQS will deliver it again) or — on the last
    receive the queue allows (``ApproximateReceiveCount`` ≥ ``MAX_RECEIVE_COUNT``) — ``failed``.
-   A failed message is still reported in ``batchItemFailures``, so SQS moves it to the
-   dead-letter queue, where it is kept for redrive. A redriven job runs again.
+   A failed message is still reported in ``batchItemFailures``, so SQS moves it on (through
+   the recorder) to the dead-letter queue, where it is kept for redrive. A redriven job runs
+   again.
 
 A processor that cannot be imported fails each job with that reason (recorded like any
 error), not the whole batch. A job whose worker times out, runs out of memory or crashes on
