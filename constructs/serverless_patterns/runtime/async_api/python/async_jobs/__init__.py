@@ -16,6 +16,7 @@ import json
 import os
 import re
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -99,20 +100,16 @@ def without_result(view: dict[str, Any]) -> dict[str, Any]:
     return short
 
 
-def websocket_json(body: dict[str, Any], views: list[dict[str, Any]]) -> str:
-    """``body`` as JSON that fits a WebSocket message; ``views`` (its jobs) lose results if not.
+def websocket_json(views: list[dict[str, Any]], wrap: Callable[[list[Any]], Any]) -> str:
+    """``wrap(views)`` as JSON that fits a WebSocket message: without results if it would not.
 
     API Gateway refuses a message over 128 KB (``PayloadTooLargeException``; a route reply is
     not delivered): a result of up to 300 kB is then only available from the status API.
     """
-    text = to_json(body)
+    text = to_json(wrap(views))
     if len(text.encode()) <= MAX_WEBSOCKET_BYTES:
         return text
-    for view in views:
-        short = without_result(view)
-        view.clear()
-        view.update(short)
-    return to_json(body)
+    return to_json(wrap([without_result(view) for view in views]))
 
 
 def _number(value: Any) -> int | float:

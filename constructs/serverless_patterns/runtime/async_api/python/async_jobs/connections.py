@@ -77,8 +77,7 @@ def message(connection_id: str, body: str | None) -> dict[str, Any]:
     for each in sorted(job_ids):
         item = jobs.get_item(Key=job_key(each), ConsistentRead=True).get("Item")
         states.append(public_view(item) if item else {"job_id": each, "status": UNKNOWN})
-    reply = {"jobs": states}
-    return {"statusCode": 200, "body": websocket_json(reply, states)}
+    return {"statusCode": 200, "body": websocket_json(states, lambda views: {"jobs": views})}
 
 
 @logger.inject_lambda_context

@@ -62,8 +62,7 @@ def notify(record: DynamoDBRecord) -> int:
     if not image or image.get("sk") != JOB or image.get("status") not in FINISHED:
         return 0  # the event source filter lets only finished jobs through; be safe anyway
     job_id = image["pk"]
-    view = public_view(image)
-    message = websocket_json(view, [view]).encode()
+    message = websocket_json([public_view(image)], lambda views: views[0]).encode()
     told, failure = 0, None
     for connection_id in subscribers_of_job(jobs, job_id):
         try:
