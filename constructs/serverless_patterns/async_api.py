@@ -156,7 +156,8 @@ class AsyncApi(Construct):
         ``expires_at`` and, with ``websocket``, a stream with new images.
     :param job_retention: how long a job record is kept after its last change (DynamoDB's
         TTL deletes it, usually within a few days after; then ``GET`` answers 404). At least
-        one hour. Default: 30 days.
+        one hour; an imported ``existing_function`` sets ``JOB_RETENTION_SECONDS`` itself.
+        Default: 30 days.
     :param rest_api_props: overrides for the REST API's defaults (see ``SyncApi``).
     :param authorizer: a Cognito or Lambda authorizer for the REST methods. Default: none,
         and then every method requires IAM (SigV4) authorization.
