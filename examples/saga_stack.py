@@ -21,7 +21,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from serverless_patterns import TRANSIENT_ERRORS, Saga, SagaStep, TableAccess
-from serverless_patterns.core.compliance import acknowledge
+from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.functions import asset_code, python_function
 from serverless_patterns.core.tables import grant, table
 
@@ -103,13 +103,7 @@ class OrderSagaStack(Stack):
             environment={"PAYMENTS_TABLE": payments.table_name},
         )
         grant(payments, payment_function, TableAccess.READ_WRITE)
-        acknowledge(
-            payment_function,
-            "Serverless::Serverless-LambdaDLQ",
-            "Step Functions invokes the function synchronously and receives its errors (then "
-            "retries or compensates); a dead-letter queue only applies to asynchronous "
-            "invocations.",
-        )
+        justify(payment_function, "invoked-synchronously")
 
         # The claim: the order is recorded once. A second execution for the same order (a
         # duplicate or redriven event) fails this condition and ends as a duplicate.
