@@ -180,7 +180,9 @@ class ReferenceTest:
 
 
 def answered(status: int, body: dict[str, Any] | None = None) -> ExpectedResult:
-    """A signed call's answer: the HTTP status and (part of) the JSON body."""
-    return ExpectedResult.object_like(
-        {"Payload": {"status": status, **({} if body is None else {"body": body})}}
-    )
+    """A signed call's answer: the HTTP status and (part of) the JSON body.
+
+    The assertion provider hands Lambda's ``Payload`` over as the JSON text it is.
+    """
+    answer = {"status": status, **({} if body is None else {"body": body})}
+    return ExpectedResult.object_like({"Payload": Match.serialized_json(Match.object_like(answer))})
