@@ -2,7 +2,8 @@
 
 Each ``integ/integ_*.py`` app deploys one reference stack (the class from ``examples/``, not a
 copy) under the name ``Integ<stack id>``, with CDK's ``IntegTest``, and an assertions stack
-that drives it as a user would. integ-runner destroys both afterwards.
+that drives it as a user would; ``make integ`` (``tools/integ.py``) deploys both, reads the
+assertions' results and destroys both.
 """
 
 # isort: off
