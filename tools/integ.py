@@ -57,7 +57,7 @@ def run(app: Path) -> list[str]:
             return ["synth failed"]
         [case] = json.loads((assembly / "integ.json").read_text())["testCases"].values()
         outputs = assembly / "outputs.json"
-        failed = ["deploy failed: an assertion timed out or a resource failed (see the log)"]
+        failed = ["deploy failed: a waiter timed out, a resource failed or no credentials (log)"]
         try:
             cdk(
                 "deploy",
