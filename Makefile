@@ -11,7 +11,7 @@ NODE_SETUP := node_modules/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: setup synth test snapshots catalog diff benchmark lint lock clean
+.PHONY: setup synth test integ snapshots catalog diff benchmark lint lock clean
 
 CHECKOV_SETUP := .venv-checkov/.installed
 
@@ -22,6 +22,9 @@ synth: $(PYTHON_SETUP) $(NODE_SETUP)  ## synthesize every reference stack into c
 
 test: $(PYTHON_SETUP)  ## run the whole test suite (checkov included)
 	$(PYTHON) -m pytest
+
+integ: $(PYTHON_SETUP) $(NODE_SETUP)  ## deploy, exercise, destroy every reference stack in YOUR AWS account (integ/README.md); never part of `make test`
+	$(PYTHON) -m tools.integ $(INTEG_APPS)
 
 snapshots: $(PYTHON_SETUP)  ## re-pin the reference templates after an intended change
 	$(PYTHON) -m pytest tests/test_snapshots.py --snapshot-update
@@ -36,8 +39,8 @@ benchmark: $(PYTHON_SETUP) $(NODE_SETUP)  ## timings and budgets (see README); n
 	$(PYTHON) -m tools.benchmark
 
 lint: $(PYTHON_SETUP)
-	$(VENV)/bin/ruff check constructs examples tests tools
-	$(VENV)/bin/ruff format --check constructs examples tests tools
+	$(VENV)/bin/ruff check constructs examples integ tests tools
+	$(VENV)/bin/ruff format --check constructs examples integ tests tools
 
 lock:  ## re-resolve constraints.txt from pyproject.toml (then review the diff)
 	rm -rf /tmp/serverless-patterns-lock && python3 -m venv /tmp/serverless-patterns-lock
