@@ -15,7 +15,6 @@ from typing import Any
 
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
-from serverless_patterns.core.alarms import notify_every_alarm, operations_topic
 
 from examples.async_api_stack import NotificationsServiceStack
 from examples.event_router_stack import CommerceEventsStack
@@ -44,12 +43,9 @@ def build(app: App) -> App:
 
     Any unacknowledged finding makes ``app.synth()`` fail after writing the templates and
     ``validation-report.json`` (findings and acknowledgements with their reasons).
-    Every alarm of a stack notifies its operations topic: subscribe the on-call address to
-    it, or give ``notify_every_alarm`` a topic of your own instead.
     """
     for stack_id, stack_class in REFERENCE_STACKS.items():
-        stack = stack_class(app, stack_id)
-        notify_every_alarm(stack, operations_topic(stack))
+        stack_class(app, stack_id)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
     return app
 

@@ -21,6 +21,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from serverless_patterns import TRANSIENT_ERRORS, Saga, SagaStep, TableAccess
+from serverless_patterns.core.alarms import notify_every_alarm, operations_topic
 from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.functions import asset_code, python_function
 from serverless_patterns.core.tables import grant, table
@@ -251,3 +252,6 @@ class OrderSagaStack(Stack):
         CfnOutput(self, "StateMachineArn", value=saga.state_machine.state_machine_arn)
         CfnOutput(self, INVENTORY_OUTPUT, value=inventory.table_name)
         CfnOutput(self, "OrdersTableName", value=orders.table_name)
+        # Every alarm tells someone: subscribe the on-call address to the operations topic,
+        # or pass a platform team's own topic to notify_every_alarm instead.
+        notify_every_alarm(self, operations_topic(self))
