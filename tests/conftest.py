@@ -34,8 +34,10 @@ def cfn_lint_findings(reference_app: SynthesizedApp) -> Iterator[dict[str, Futur
 
 
 @pytest.fixture(scope="session")
-def checkov_findings(reference_app: SynthesizedApp) -> Iterator[Future[dict[str, list[str]]]]:
-    """``{template file name: checkov's failed checks}``, computed by a checkov process."""
+def checkov_findings(
+    reference_app: SynthesizedApp,
+) -> Iterator[Future[dict[str, dict[str, set[str]]]]]:
+    """``{template file name: checkov's failed and skipped checks}``, from a checkov process."""
     templates = [
         reference_app.outdir / f"{stack_id}.template.json" for stack_id in REFERENCE_STACKS
     ]
@@ -47,7 +49,7 @@ def checkov_findings(reference_app: SynthesizedApp) -> Iterator[Future[dict[str,
 def templates(
     reference_app: SynthesizedApp,
     cfn_lint_findings: dict[str, Future[list[str]]],
-    checkov_findings: Future[dict[str, list[str]]],
+    checkov_findings: Future[dict[str, dict[str, set[str]]]],
 ) -> dict[str, dict[str, Any]]:
     """``{stack id: synthesized template}`` for every reference stack.
 

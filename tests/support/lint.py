@@ -48,28 +48,31 @@ def background_cfn_lint(
         }
 
 
-def checkov(templates: list[Path]) -> dict[str, list[str]]:
-    """``{template file name: ["CHECK_ID resource", ...]}``: checkov's failed checks.
+def checkov(templates: list[Path]) -> dict[str, dict[str, set[str]]]:
+    """``{template file name: {"failed" | "skipped": {"CHECK_ID Type.LogicalId", ...}}}``.
 
     One process for every template: checkov takes seconds to import.
     """
-    options = ["--framework", "cloudformation", "-o", "json", "--skip-download", "--quiet"]
+    options = ["--framework", "cloudformation", "-o", "json", "--skip-download"]
     files = [argument for template in templates for argument in ("-f", str(template))]
     run = subprocess.run(
         [str(CHECKOV), *files, *options], capture_output=True, text=True, check=False
     )
     assert run.stdout, run.stderr
     reports = json.loads(run.stdout)
-    failed: dict[str, list[str]] = {template.name: [] for template in templates}
+    found = {template.name: {"failed": set(), "skipped": set()} for template in templates}
     for report in reports if isinstance(reports, list) else [reports]:
-        for check in report["results"]["failed_checks"]:
-            name = Path(check["file_path"]).name
-            failed[name].append(f"{check['check_id']} {check['resource']}")
-    return failed
+        for outcome in ("failed", "skipped"):
+            for check in report["results"][f"{outcome}_checks"]:
+                name = Path(check["file_path"]).name
+                found[name][outcome].add(f"{check['check_id']} {check['resource']}")
+    return found
 
 
 @contextmanager
-def background_checkov(templates: list[Path]) -> Iterator[Future[dict[str, list[str]]]]:
+def background_checkov(
+    templates: list[Path],
+) -> Iterator[Future[dict[str, dict[str, set[str]]]]]:
     """Start checkov on ``templates`` in a thread that waits for its process."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         yield pool.submit(checkov, templates)

@@ -71,9 +71,12 @@ def python_function(
         scope, construct_id, runtime=DEFAULT_RUNTIME, code=code, handler=handler, **settings
     )
     logs.grant_write(function)
-    for concern in ("function-log-group", "unreserved-concurrency", "no-vpc"):
-        justify(function, concern)
+    justify(function, "function-log-group")
     justify(function, "no-secrets-in-environment")
+    if settings.get("reserved_concurrent_executions") is None:
+        justify(function, "unreserved-concurrency")
+    if settings.get("vpc") is None:
+        justify(function, "no-vpc")
     return function
 
 
