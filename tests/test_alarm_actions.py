@@ -10,9 +10,15 @@ import re
 from typing import Any
 
 import pytest
+from aws_cdk import Stack
+from aws_cdk import aws_lambda as lambda_
+from serverless_patterns import SyncApi
+from serverless_patterns.core.alarms import operations_topic
 
 from examples.app import REFERENCE_STACKS
-from tests.support.cdk import resources
+from tests.support.cdk import resources, synth_variants
+
+CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {}\n")
 
 CLOUDWATCH = {"Service": "cloudwatch.amazonaws.com"}
 
@@ -82,3 +88,26 @@ def test_operations_topic_policy_allows_cloudwatch_and_refuses_plain_http(
         s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
         for s in policy["PolicyDocument"]["Statement"]
     )
+
+
+def test_a_pattern_accepts_the_operations_topic_and_a_set_option_is_not_suppressed() -> None:
+    """The operations topic passes ``alarm_topic`` validation (it is not ``alias/aws/sns``),
+    and a function given reserved concurrency carries no suppression of the check it meets."""
+
+    def build(stack: Stack) -> None:
+        SyncApi(
+            stack,
+            "P",
+            code=CODE,
+            alarm_topic=operations_topic(stack),
+            function_options=lambda_.FunctionOptions(reserved_concurrent_executions=5),
+        )
+
+    template = synth_variants({"Reserved": build})["Reserved"].to_json()
+    topic_id, _ = operations(template, "OperationsTopic")
+    for alarm in resources(template, "AWS::CloudWatch::Alarm").values():
+        assert alarm["AlarmActions"] == [{"Ref": topic_id}]
+    [function] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    skipped = {skip["id"] for skip in function["Metadata"]["checkov"]["skip"]}
+    assert "CKV_AWS_115" not in skipped
+    assert "CKV_AWS_117" in skipped
