@@ -248,6 +248,8 @@ DIRECT_LAMBDA_DELIVERY_GAP = (
     "MiniStack runs a Lambda subscribed to SNS or targeted by EventBridge once, directly: "
     "no asynchronous retries, no DeadLetterConfig / on-failure destination"
 )
+#: EMULATOR_GAPS.md, "SMS subscriptions are a stub".
+SMS_STUB_GAP = "MiniStack logs a topic's SMS deliveries but keeps no record of them"
 #: EMULATOR_GAPS.md, "Empty $context.requestId": MiniStack renders ``$context.requestId`` as
 #: "" in AWS-integration mapping templates, so an AsyncApi POST answers ``job_id: ""`` and the
 #: worker, finding no job id attribute, keys the job by its SQS message id.

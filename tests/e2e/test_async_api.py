@@ -4,6 +4,7 @@ import json
 import urllib.request
 
 import pytest
+
 from tests.e2e.conftest import EMPTY_JOB_ID_GAP, REQUEST_VALIDATION_GAP
 
 pytestmark = pytest.mark.e2e

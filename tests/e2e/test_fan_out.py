@@ -5,6 +5,7 @@ import json
 import uuid
 
 import pytest
+
 from tests.e2e.conftest import DIRECT_LAMBDA_DELIVERY_GAP, eventually, log_messages
 
 pytestmark = pytest.mark.e2e
