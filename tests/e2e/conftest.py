@@ -26,6 +26,12 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 
 REGION = "us-east-1"
+#: What the emulator accepts; nothing here is a real credential.
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",
+    "AWS_DEFAULT_REGION": REGION,
+}
 T = TypeVar("T")
 
 

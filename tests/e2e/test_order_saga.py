@@ -5,6 +5,7 @@ The seed and the event are patterns/workflow.md's "Try it" commands.
 """
 
 import json
+import os
 import subprocess
 import sys
 import uuid
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import eventually
+from tests.e2e.conftest import CREDENTIALS, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -32,11 +33,13 @@ def tables(stack, session, endpoint):
 
 
 @pytest.fixture(scope="module")
-def seeded(tables):
-    """The documented seed, run as the page says: ``python -m examples.seed_inventory OrderSaga``."""
+def seeded(tables, endpoint):
+    """The documented seed, as the page says: ``python -m examples.seed_inventory OrderSaga``."""
+    env = {**os.environ, **CREDENTIALS, "AWS_ENDPOINT_URL": endpoint}
     done = subprocess.run(
         [sys.executable, "-m", "examples.seed_inventory", STACK],
         cwd=ROOT,
+        env=env,
         capture_output=True,
         text=True,
         timeout=60,
