@@ -196,9 +196,51 @@ def deploy(endpoint: str, timings: dict[str, float]) -> None:
             cdk("deploy", stack, "--app", str(assembly), "--require-approval", "never", env=env)
 
 
+def e2e_modules() -> list[Path]:
+    """The test modules marked ``e2e`` (tests/e2e/test_adapt.py is a unit test, not one)."""
+    return [
+        path
+        for path in sorted((ROOT / "tests" / "e2e").glob("test_*.py"))
+        if "pytestmark = pytest.mark.e2e" in path.read_text()
+    ]
+
+
 def run_tests(endpoint: str, pytest_args: list[str]) -> int:
-    command = [sys.executable, "-m", "pytest", "-m", "e2e", "tests/e2e", *pytest_args]
-    return subprocess.run(command, env=client_env(endpoint), cwd=ROOT).returncode
+    """Each module in its own pytest process, all at once: they drive different stacks, and
+    most of their time is waiting for retries (a poison message's receives), not CPU."""
+    env = client_env(endpoint)
+    pytest = [sys.executable, "-m", "pytest", "-m", "e2e", *pytest_args]
+    if pytest_args:  # a selection (-k ...): one process, as asked
+        return subprocess.run([*pytest, "tests/e2e"], env=env, cwd=ROOT).returncode
+    started = time.monotonic()
+    reports = WORK / "tests"
+    reports.mkdir(parents=True, exist_ok=True)
+    runs = {}
+    for module in e2e_modules():
+        with (reports / f"{module.stem}.log").open("w") as output:
+            runs[module] = subprocess.Popen(
+                [*pytest, str(module.relative_to(ROOT))],
+                env=env,
+                cwd=ROOT,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+    failed = []
+    while runs:  # report each module as it finishes
+        for module, run in list(runs.items()):
+            if run.poll() is None:
+                continue
+            del runs[module]
+            output = (reports / f"{module.stem}.log").read_text()
+            lines = output.strip().splitlines() or ["(no output)"]
+            log(f"{module.name}: {lines[-1]} ({time.monotonic() - started:.0f} s)")
+            if run.returncode:
+                failed.append(module.name)
+                sys.stdout.write(output)
+        time.sleep(0.2)
+    if failed:
+        log(f"FAILED: {', '.join(failed)}")
+    return 1 if failed else 0
 
 
 def _stop_on_sigterm(signum: int, frame: object) -> None:
