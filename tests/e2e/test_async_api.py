@@ -1,11 +1,14 @@
 """AsyncApi reference (email notifications): 202 -> worker -> succeeded; poison -> failed + DLQ."""
 
 import json
+import urllib.parse
 import urllib.request
+import uuid
 
 import pytest
 
-from tests.e2e.conftest import EMPTY_JOB_ID_GAP, REQUEST_VALIDATION_GAP
+from tests.e2e.conftest import EMPTY_JOB_ID_GAP, REQUEST_VALIDATION_GAP, eventually
+from tests.e2e.websocket import WebSocket
 
 pytestmark = pytest.mark.e2e
 
@@ -74,6 +77,41 @@ def test_an_unknown_job_is_a_404(jobs):
     answer = jobs.status("no-such-job")
     assert answer.status == 404, answer
     assert "not found" in answer.json["message"]
+
+
+def websocket_url(stack, endpoint: str, query: str = "") -> str:
+    url = urllib.parse.urlparse(stack(STACK).outputs["WebSocketUrl"])
+    api_id, stage = url.hostname.split(".")[0], url.path.strip("/")
+    return f"{endpoint.replace('http', 'ws', 1)}/_aws/execute-api/{api_id}/{stage}{query}"
+
+
+def test_a_websocket_connection_must_be_signed(stack, endpoint):
+    with pytest.raises(ConnectionRefusedError, match="403"):
+        WebSocket(websocket_url(stack, endpoint), credentials=None, region="us-east-1")
+
+
+def test_a_signed_websocket_connection_subscribes_to_a_job(jobs, stack, endpoint, session):
+    """``$connect?job_id=`` stores the subscription the notifier reads (observed in the table).
+
+    The notification itself is not exercised: see EMULATOR_GAPS.md, "WebSocket callbacks".
+    """
+    job_id = f"e2e-{uuid.uuid4()}"
+    socket = WebSocket(
+        websocket_url(stack, endpoint, f"?job_id={job_id}"), session.get_credentials(), "us-east-1"
+    )
+    try:
+        subscriptions = eventually(
+            lambda: jobs.jobs_table.query(
+                KeyConditionExpression="pk = :job AND begins_with(sk, :connection)",
+                ExpressionAttributeValues={":job": job_id, ":connection": "connection#"},
+                ConsistentRead=True,
+            )["Items"],
+            timeout=30,
+            what="the connection is subscribed to the job",
+        )
+    finally:
+        socket.close()
+    assert len(subscriptions) == 1 and subscriptions[0]["job_id"] == job_id
 
 
 @pytest.mark.xfail(strict=True, reason=REQUEST_VALIDATION_GAP)

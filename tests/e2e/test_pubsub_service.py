@@ -10,12 +10,14 @@ from tests.e2e.conftest import eventually
 
 pytestmark = pytest.mark.e2e
 
+STACK = "PubSubService"
+
 TIMEOUT = 60
 
 
 @pytest.fixture(scope="module")
 def api(stack):
-    return stack("PubSubService").api("ApiUrl")
+    return stack(STACK).api("ApiUrl")
 
 
 def registered(api, kind: str, name: str) -> str:

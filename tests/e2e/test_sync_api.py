@@ -4,12 +4,14 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
+STACK = "SyncApi"
+
 ORDER = {"customer_id": "e2e-sync", "items": [{"sku": "book-42", "quantity": 2}]}
 
 
 @pytest.fixture(scope="module")
 def api(stack):
-    return stack("SyncApi").api("ApiUrl")
+    return stack(STACK).api("ApiUrl")
 
 
 def test_an_order_is_created_then_read_and_listed(api):

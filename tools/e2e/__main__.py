@@ -17,13 +17,14 @@ PID and endpoint in ``.e2e/emulator.json``) for iterating on tests:
 import argparse
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -177,7 +178,11 @@ def cdk(*args: str, env: dict[str, str]) -> None:
         raise SystemExit(f"failed: {' '.join(command)}")
 
 
-def deploy(endpoint: str, timings: dict[str, float]) -> None:
+def deploy(
+    endpoint: str, timings: dict[str, float], deployed: Callable[[str], None] = lambda _: None
+) -> None:
+    """Synthesize, check the drops, copy with the adaptations, bootstrap, deploy each stack
+    (one at a time); ``deployed(stack)`` after each."""
     with timed("synthesize", timings):
         templates = synthesize()
     env = client_env(endpoint)
@@ -194,53 +199,74 @@ def deploy(endpoint: str, timings: dict[str, float]) -> None:
     for stack in templates:
         with timed(f"deploy {stack}", timings):
             cdk("deploy", stack, "--app", str(assembly), "--require-approval", "never", env=env)
+        deployed(stack)
 
 
-def e2e_modules() -> list[Path]:
-    """The test modules marked ``e2e`` (tests/e2e/test_adapt.py is a unit test, not one)."""
-    return [
-        path
-        for path in sorted((ROOT / "tests" / "e2e").glob("test_*.py"))
-        if "pytestmark = pytest.mark.e2e" in path.read_text()
-    ]
+_STACK = re.compile(r'^STACK = "(\w+)"', re.MULTILINE)
 
 
-def run_tests(endpoint: str, pytest_args: list[str]) -> int:
-    """Each module in its own pytest process, all at once: they drive different stacks, and
-    most of their time is waiting for retries (a poison message's receives), not CPU."""
-    env = client_env(endpoint)
-    pytest = [sys.executable, "-m", "pytest", "-m", "e2e", *pytest_args]
-    if pytest_args:  # a selection (-k ...): one process, as asked
-        return subprocess.run([*pytest, "tests/e2e"], env=env, cwd=ROOT).returncode
-    started = time.monotonic()
-    reports = WORK / "tests"
-    reports.mkdir(parents=True, exist_ok=True)
-    runs = {}
-    for module in e2e_modules():
-        with (reports / f"{module.stem}.log").open("w") as output:
-            runs[module] = subprocess.Popen(
-                [*pytest, str(module.relative_to(ROOT))],
-                env=env,
+class TestRuns:
+    """The e2e test modules, each in its own pytest process, started as soon as the stack it
+    drives (its ``STACK``) is deployed; the others once every stack is. Most of their time is
+    waiting (a poison message's receives), so they overlap the remaining deploys and each
+    other."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.env = client_env(endpoint)
+        self.reports = WORK / "tests"
+        self.reports.mkdir(parents=True, exist_ok=True)
+        self.waiting: dict[Path, str | None] = {}
+        for module in sorted((ROOT / "tests" / "e2e").glob("test_*.py")):
+            text = module.read_text()
+            if "pytestmark = pytest.mark.e2e" in text:  # not test_adapt.py, a unit test
+                match = _STACK.search(text)
+                self.waiting[module] = match.group(1) if match else None
+        self.running: dict[Path, subprocess.Popen[bytes]] = {}
+        self.started = time.monotonic()
+
+    def _start(self, module: Path) -> None:
+        del self.waiting[module]
+        # --confcutdir: not tests/conftest.py, which loads the CDK (jsii) and moto.
+        command = [sys.executable, "-m", "pytest", "-m", "e2e", "--confcutdir=tests/e2e"]
+        with (self.reports / f"{module.stem}.log").open("wb") as output:
+            self.running[module] = subprocess.Popen(
+                [*command, str(module.relative_to(ROOT))],
+                env=self.env,
                 cwd=ROOT,
+                stdin=subprocess.DEVNULL,
                 stdout=output,
                 stderr=subprocess.STDOUT,
             )
-    failed = []
-    while runs:  # report each module as it finishes
-        for module, run in list(runs.items()):
-            if run.poll() is None:
-                continue
-            del runs[module]
-            output = (reports / f"{module.stem}.log").read_text()
-            lines = output.strip().splitlines() or ["(no output)"]
-            log(f"{module.name}: {lines[-1]} ({time.monotonic() - started:.0f} s)")
-            if run.returncode:
-                failed.append(module.name)
-                sys.stdout.write(output)
-        time.sleep(0.2)
-    if failed:
-        log(f"FAILED: {', '.join(failed)}")
-    return 1 if failed else 0
+
+    def deployed(self, stack: str) -> None:
+        for module, needs in list(self.waiting.items()):
+            if needs == stack:
+                self._start(module)
+
+    def finish(self) -> int:
+        """Start the rest, wait for all, report each as it ends; 0 if all passed."""
+        for module in list(self.waiting):
+            self._start(module)
+        failed = []
+        while self.running:
+            for module, run in list(self.running.items()):
+                if run.poll() is None:
+                    continue
+                del self.running[module]
+                output = (self.reports / f"{module.stem}.log").read_text()
+                lines = output.strip().splitlines() or ["(no output)"]
+                log(f"{module.name}: {lines[-1]} ({time.monotonic() - self.started:.0f} s)")
+                if run.returncode:
+                    failed.append(module.name)
+                    sys.stdout.write(output)
+            time.sleep(0.2)
+        if failed:
+            log(f"FAILED: {', '.join(failed)}")
+        return 1 if failed else 0
+
+    def stop(self) -> None:
+        for run in self.running.values():
+            run.terminate()
 
 
 def _stop_on_sigterm(signum: int, frame: object) -> None:
@@ -262,19 +288,26 @@ def main() -> int:
     timings: dict[str, float] = {}
     total = time.monotonic()
     process, endpoint = start()
-    keep = False
+    tests = None if options.command == "up" or options.pytest_args else TestRuns(endpoint)
+    keep = False  # only `up`, once everything is deployed, leaves MiniStack running
     try:
         log(f"MiniStack {endpoint} (PID {process.pid})")
-        deploy(endpoint, timings)
+        deploy(endpoint, timings, tests.deployed if tests else lambda _: None)
         if options.command == "up":
             STATE.write_text(json.dumps({"pid": process.pid, "endpoint": endpoint}))
             log(f"running: E2E_ENDPOINT={endpoint}; stop with `python -m tools.e2e down`")
             keep = True
             return 0
-        with timed("tests", timings):
-            status = run_tests(endpoint, options.pytest_args)
-        return status
+        with timed("tests (after the last deploy)", timings):
+            if tests is None:  # a selection (-k ...): one process, as asked
+                command = [sys.executable, "-m", "pytest", "-m", "e2e", "tests/e2e"]
+                return subprocess.run(
+                    [*command, *options.pytest_args], env=client_env(endpoint), cwd=ROOT
+                ).returncode
+            return tests.finish()
     finally:
+        if tests is not None:
+            tests.stop()
         if not keep:
             stop(process.pid)
             log(f"stopped MiniStack (PID {process.pid})")
