@@ -182,6 +182,14 @@ class Queue:
     def __init__(self, sqs: Any, url: str) -> None:
         self.sqs, self.url = sqs, url
 
+    @property
+    def max_receive_count(self) -> int:
+        """Receives before a message moves to the dead-letter queue (its redrive policy)."""
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.url, AttributeNames=["RedrivePolicy"]
+        )["Attributes"]
+        return int(json.loads(attributes["RedrivePolicy"])["maxReceiveCount"])
+
     def receive(self, wait: float = 1) -> list[dict[str, Any]]:
         return self.sqs.receive_message(
             QueueUrl=self.url,

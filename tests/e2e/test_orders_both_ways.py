@@ -22,6 +22,19 @@ def jobs(jobs_api):
     return jobs_api(STACK, "AsyncApiUrl", "orders", "AsyncOrders")
 
 
+#: An unknown SKU passes the API's schema; only the business logic knows it.
+UNKNOWN_SKU = {
+    "customer_id": "c-e2e",
+    "items": [{"sku": f"nope-{uuid.uuid4().hex[:6]}", "quantity": 1}],
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def poison_job(jobs):
+    """Submitted before the other tests so that its retries overlap them; checked last."""
+    return jobs.submit(UNKNOWN_SKU)
+
+
 @pytest.fixture(scope="module")
 def orders(stack, session, endpoint):
     return session.resource("dynamodb", endpoint_url=endpoint).Table(
@@ -72,24 +85,22 @@ def test_each_way_places_an_order_without_a_token(sync_api, jobs, orders):
     assert ids == sorted([sync_order.json["id"], job_id])
 
 
-def test_an_order_that_cannot_be_placed_is_refused_both_ways(sync_api, jobs, stack, queue):
-    """An unknown SKU passes the API's schema; only the business logic knows it."""
-    request = {
-        "customer_id": "c-e2e",
-        "items": [{"sku": f"nope-{uuid.uuid4().hex[:6]}", "quantity": 1}],
-    }
-    refused = sync_api.call("POST", "orders", request)
+def test_an_order_that_cannot_be_placed_is_refused_both_ways(
+    sync_api, jobs, poison_job, stack, queue
+):
+    refused = sync_api.call("POST", "orders", UNKNOWN_SKU)
     assert refused.status == 400, refused
     assert "sku must be one of" in refused.json["message"]
 
-    job_id = jobs.submit(request)
-    done = jobs.finished(job_id, timeout=FINAL_TIMEOUT)
+    receives = queue(stack(STACK).resource("AsyncOrders/Queue")).max_receive_count
+    done = jobs.finished(poison_job, timeout=FINAL_TIMEOUT)
     assert done["status"] == "failed", done
     assert "sku must be one of" in done["error"]
+    assert done["attempts"] == receives
     dead_letters = queue(stack(STACK).resource("AsyncOrders/DeadLetterQueue"))
     bodies = dead_letters.bodies_until(
-        lambda body: json.loads(body) == request,
+        lambda body: json.loads(body) == UNKNOWN_SKU,
         timeout=FINAL_TIMEOUT,
         what="the order is in the dead-letter queue",
     )
-    assert [json.loads(body) for body in bodies].count(request) == 1
+    assert [json.loads(body) for body in bodies].count(UNKNOWN_SKU) == 1

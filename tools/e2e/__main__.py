@@ -182,7 +182,7 @@ def deploy(
     endpoint: str, timings: dict[str, float], deployed: Callable[[str], None] = lambda _: None
 ) -> None:
     """Synthesize, check the drops, copy with the adaptations, bootstrap, deploy each stack
-    (one at a time); ``deployed(stack)`` after each."""
+    (one at a time, those whose tests wait longest first); ``deployed(stack)`` after each."""
     with timed("synthesize", timings):
         templates = synthesize()
     env = client_env(endpoint)
@@ -196,13 +196,23 @@ def deploy(
     adapt.copy_assembly(WORK / "cdk.out", assembly, templates)
     with timed("bootstrap", timings):
         cdk("bootstrap", f"aws://{ACCOUNT}/{REGION}", "--app", str(assembly), env=env)
-    for stack in templates:
+    for stack in sorted(templates, key=lambda stack: -_consumers(templates[stack])):
         with timed(f"deploy {stack}", timings):
             cdk("deploy", stack, "--app", str(assembly), "--require-approval", "never", env=env)
         deployed(stack)
 
 
-_STACK = re.compile(r'^STACK = "(\w+)"', re.MULTILINE)
+def _consumers(template: dict) -> int:
+    """Event source mappings: stacks with more wait longer in their tests (retries), so they
+    are deployed, and their tests started, first."""
+    return sum(
+        resource["Type"] == "AWS::Lambda::EventSourceMapping"
+        for resource in template["Resources"].values()
+    )
+
+
+#: ``STACK = "SyncApi"`` or ``STACK, CONSTRUCT = "AsyncApi", ...`` in a test module.
+_STACK = re.compile(r'^STACK(?:, \w+)* = "(\w+)"', re.MULTILINE)
 
 
 class TestRuns:
