@@ -58,10 +58,12 @@ $(NODE_SETUP): package.json package-lock.json $(PYTHON_SETUP)
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(E2E_SETUP): tools/e2e/requirements.txt
-	test -x $(E2E_VENV)/bin/python || python3 -m venv $(E2E_VENV)
-	$(E2E_VENV)/bin/python -m pip install -q --disable-pip-version-check --no-deps -r tools/e2e/requirements.txt
-	$(E2E_VENV)/bin/python -m pip check --disable-pip-version-check
+# .venv's pip installs into it (--python): no second pip, no byte-compiling 20 MB (~6 s, not 25).
+$(E2E_SETUP): tools/e2e/requirements.txt $(PYTHON_SETUP)
+	test -x $(E2E_VENV)/bin/python || python3 -m venv --without-pip $(E2E_VENV)
+	$(PYTHON) -m pip --python $(E2E_VENV)/bin/python install -q --disable-pip-version-check \
+		--no-deps --no-compile -r tools/e2e/requirements.txt
+	$(PYTHON) -m pip --python $(E2E_VENV)/bin/python check --disable-pip-version-check
 	touch $@
 
 clean:
