@@ -1,22 +1,26 @@
 """Pub/sub service with popular terms: a SyncApi in front, a FanOut behind, four tables.
 
 Publishers and subscribers register through the API; subscribers subscribe to topics;
-publishers publish messages to a topic. The publish path only stores the message and hands
-it to SNS (two writes, no fan-out work while the caller waits). Behind the topic, two queue
-subscribers work at their own pace:
+publishers publish messages to a topic. The publish path only hands the message to SNS (one
+write, no fan-out work while the caller waits; a failed publish stores nothing). Behind the
+topic, two queue subscribers work at their own pace:
 
-- ``delivery`` copies each message into the inbox of every subscriber of its topic;
+- ``delivery`` copies each message into the inbox of every subscriber of its topic, then
+  stores it in the messages table (so a stored message is a delivered one);
 - ``popular-terms`` counts the message's words into the word-count table, once per message
   even when SQS delivers it twice (a per-message marker written in the same transaction as
   the counts).
 
-``GET /terms`` answers the most popular terms with one Query on a GSI keyed by a constant
-shard and the count: no scan, whatever the number of terms.
+``GET /terms`` answers the most popular terms from a GSI keyed by shard and count: one Query
+per shard, merged, no scan whatever the number of terms. A term always lands in the same one
+of ``TERMS_SHARDS`` shards, so the count updates spread over that many index partitions
+instead of one hot one.
 
 Resources passed between the constructs: the stack creates the four tables with the library's
 table defaults; the SyncApi gets the messages table (``existing_table``) and grants to the
 other three; the FanOut's topic is granted to the API's function for publishing; each FanOut
-consumer is granted the one table it writes.
+consumer is granted the tables it writes (delivery: subscribers and messages; popular terms:
+word counts).
 """
 
 from pathlib import Path
@@ -33,12 +37,15 @@ from constructs import Construct
 from examples.layers import rest_json_layer
 
 HANDLERS = Path(__file__).parent / "handlers"
-#: The GSI of the word-count table: every term under one constant shard, sorted by count.
+#: The GSI of the word-count table: the terms of each shard, sorted by count.
 TERMS_INDEX = "by_count"
-TERMS_SHARD = "terms"
+#: Shards of the terms index: each index partition takes about 1,000 writes a second, and
+#: ``GET /terms`` reads the top N of each. Only ever increase it: a term moves to its new
+#: shard at its next count, and the old shard numbers stay among the ones queried.
+TERMS_SHARDS = 10
 #: The GSI of the subscribers table: who subscribed to a topic.
 SUBSCRIPTIONS_INDEX = "by_topic"
-#: The counter retries transaction conflicts on hot terms itself; SQS retries the rest.
+#: The counter retries throttling and transaction conflicts itself; SQS retries the rest.
 COUNTER_MAX_RECEIVE_COUNT = 5
 
 STRING = dynamodb.AttributeType.STRING
@@ -158,6 +165,7 @@ class PubSubServiceStack(Stack):
                         environment={
                             "SUBSCRIBERS_TABLE": subscribers.table_name,
                             "SUBSCRIPTIONS_INDEX": SUBSCRIPTIONS_INDEX,
+                            "MESSAGES_TABLE": messages.table_name,
                         }
                     ),
                 ),
@@ -168,7 +176,7 @@ class PubSubServiceStack(Stack):
                     consumer_options=lambda_.FunctionOptions(
                         environment={
                             "WORD_COUNTS_TABLE": word_counts.table_name,
-                            "TERMS_SHARD": TERMS_SHARD,
+                            "TERMS_SHARDS": str(TERMS_SHARDS),
                         }
                     ),
                     # Few counters at once: fewer transaction conflicts on the hot terms.
@@ -181,6 +189,7 @@ class PubSubServiceStack(Stack):
         counter = messages_topic.subscribers["popular-terms"].function
         assert delivery is not None and counter is not None
         grant(subscribers, delivery, TableAccess.READ_WRITE)
+        grant(messages, delivery, TableAccess.READ_WRITE)
         grant(word_counts, counter, TableAccess.READ_WRITE)
 
         api = SyncApi(
@@ -196,7 +205,7 @@ class PubSubServiceStack(Stack):
                     "MESSAGES_TABLE": messages.table_name,
                     "WORD_COUNTS_TABLE": word_counts.table_name,
                     "TERMS_INDEX": TERMS_INDEX,
-                    "TERMS_SHARD": TERMS_SHARD,
+                    "TERMS_SHARDS": str(TERMS_SHARDS),
                     "TOPIC_ARN": messages_topic.topic.topic_arn,
                 },
                 layers=[rest_json_layer(self)],

@@ -1,15 +1,16 @@
-"""Order saga: reserve inventory, charge the payment, create the shipment, confirm the order.
+"""Order saga: record the order, reserve stock, charge, create the shipment, confirm.
 
-Every order placed (an ``OrderPlaced`` event) starts one execution with the event's detail
-as input::
-
-    {"order_id": "o-1", "customer_id": "c-1", "sku": "book-42", "quantity": 2,
-     "amount_cents": 4200, "payment_token": "tok_visa", "shipping_address": "1 Main St"}
+Every order placed (an ``OrderPlaced`` event, :data:`EXAMPLE_ORDER` as its detail) starts
+one execution with the event's detail as input. The only data to load first is the stock
+(``python -m examples.seed_inventory OrderSaga``); the saga records the order itself.
 
 A step that only writes a table is a direct DynamoDB integration (no Lambda to run, pay for
 or patch); the payment, which holds business logic, is a Lambda function. When a step fails,
 the steps done so far are undone in reverse order: the shipment is cancelled, the payment
-refunded, the stock released.
+refunded, the stock released, the order marked cancelled.
+
+Once per order: the first step claims the order id (a conditional put), so the same event
+delivered twice, or redriven after the saga compensated, ends at once with nothing done.
 """
 
 from pathlib import Path
@@ -25,9 +26,20 @@ from serverless_patterns.core.functions import asset_code, python_function
 from serverless_patterns.core.tables import grant, table
 
 from constructs import Construct
+from examples.seed_inventory import INVENTORY_OUTPUT
 
 HANDLERS = Path(__file__).parent / "handlers"
 ORDER_EVENTS = events.EventPattern(source=["com.example.orders"], detail_type=["OrderPlaced"])
+#: The detail of a documented ``OrderPlaced`` event (the catalog page sends it).
+EXAMPLE_ORDER = {
+    "order_id": "o-1",
+    "customer_id": "c-1",
+    "sku": "book-42",
+    "quantity": 2,
+    "amount_cents": 4200,
+    "payment_token": "tok_visa",
+    "shipping_address": "1 Main St, Springfield",
+}
 ORDER_FIELDS = (
     "order_id",
     "customer_id",
@@ -47,10 +59,18 @@ def text(value: str) -> tasks.DynamoAttributeValue:
     return tasks.DynamoAttributeValue.from_string(value)
 
 
-#: The order's quantity as a DynamoDB number (DynamoDB wants numbers as strings).
-QUANTITY = tasks.DynamoAttributeValue.number_from_string(
-    sfn.JsonPath.json_to_string(sfn.JsonPath.number_at("$.quantity"))
-)
+def number(path: str) -> tasks.DynamoAttributeValue:
+    """The input's number at ``path`` as a DynamoDB number (which DynamoDB wants as text)."""
+    return tasks.DynamoAttributeValue.number_from_string(
+        sfn.JsonPath.json_to_string(sfn.JsonPath.number_at(path))
+    )
+
+
+QUANTITY = number("$.quantity")
+#: The stock item's attribute that holds one order's reservation: ``reserved_<order id>``.
+RESERVATION = {
+    "#reservation": sfn.JsonPath.format("reserved_{}", sfn.JsonPath.string_at("$.order_id"))
+}
 
 
 class OrderSagaStack(Stack):
@@ -91,16 +111,48 @@ class OrderSagaStack(Stack):
             "invocations.",
         )
 
-        # Stock: `available` counts what can be sold; `reserved` maps order id -> quantity,
-        # so a reservation is made once and released once, never twice.
+        # The claim: the order is recorded once. A second execution for the same order (a
+        # duplicate or redriven event) fails this condition and ends as a duplicate.
+        record_order = tasks.DynamoPutItem(
+            self,
+            "RecordOrder",
+            table=orders,
+            item={
+                "order_id": text(sfn.JsonPath.string_at("$.order_id")),
+                "status": text("PENDING"),
+                "customer_id": text(sfn.JsonPath.string_at("$.customer_id")),
+                "sku": text(sfn.JsonPath.string_at("$.sku")),
+                "quantity": QUANTITY,
+                "amount_cents": number("$.amount_cents"),
+            },
+            condition_expression="attribute_not_exists(order_id)",
+        )
+        # Also when the customer cancelled meanwhile (then it changes nothing); never after
+        # the order was confirmed.
+        cancel_order = tasks.DynamoUpdateItem(
+            self,
+            "CancelOrder",
+            table=orders,
+            key=key("order_id", "$.order_id"),
+            update_expression="SET #status = :cancelled",
+            condition_expression="#status IN (:pending, :cancelled)",
+            expression_attribute_names={"#status": "status"},
+            expression_attribute_values={
+                ":cancelled": text("CANCELLED"),
+                ":pending": text("PENDING"),
+            },
+        )
+
+        # Stock: `available` counts what can be sold (the only attribute to load); each
+        # order's reservation is its own attribute, so it is made once and released once.
         reserve = tasks.DynamoUpdateItem(
             self,
             "ReserveInventory",
             table=inventory,
             key=key("sku", "$.sku"),
-            update_expression="SET available = available - :quantity, reserved.#order = :quantity",
-            condition_expression="available >= :quantity AND attribute_not_exists(reserved.#order)",
-            expression_attribute_names={"#order": sfn.JsonPath.string_at("$.order_id")},
+            update_expression="SET available = available - :quantity, #reservation = :quantity",
+            condition_expression="available >= :quantity AND attribute_not_exists(#reservation)",
+            expression_attribute_names=RESERVATION,
             expression_attribute_values={":quantity": QUANTITY},
         )
         release = tasks.DynamoUpdateItem(
@@ -108,9 +160,9 @@ class OrderSagaStack(Stack):
             "ReleaseInventory",
             table=inventory,
             key=key("sku", "$.sku"),
-            update_expression="SET available = available + :quantity REMOVE reserved.#order",
-            condition_expression="attribute_exists(reserved.#order)",
-            expression_attribute_names={"#order": sfn.JsonPath.string_at("$.order_id")},
+            update_expression="SET available = available + :quantity REMOVE #reservation",
+            condition_expression="attribute_exists(#reservation)",
+            expression_attribute_names=RESERVATION,
             expression_attribute_values={":quantity": QUANTITY},
         )
 
@@ -181,6 +233,7 @@ class OrderSagaStack(Stack):
             self,
             "OrderSaga",
             steps=[
+                SagaStep("RecordOrder", action=record_order, compensation=cancel_order),
                 SagaStep("ReserveInventory", action=reserve, compensation=release),
                 SagaStep(
                     "ChargePayment",
@@ -196,7 +249,11 @@ class OrderSagaStack(Stack):
             ],
             # Every path a step reads: an order missing one is refused before any step runs.
             required_input=[f"$.{field}" for field in ORDER_FIELDS],
+            # EventBridge cannot name the execution after the order: the claim makes it once.
+            duplicate_errors=["DynamoDB.ConditionalCheckFailedException"],
             trigger_pattern=ORDER_EVENTS,
             trigger_input=events.RuleTargetInput.from_event_path("$.detail"),
         )
         CfnOutput(self, "StateMachineArn", value=saga.state_machine.state_machine_arn)
+        CfnOutput(self, INVENTORY_OUTPUT, value=inventory.table_name)
+        CfnOutput(self, "OrdersTableName", value=orders.table_name)

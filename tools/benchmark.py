@@ -28,10 +28,11 @@ from examples.app import REFERENCE_STACKS, cli_context, new_app, synthesize
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / ".benchmarks" / "report.json"
-#: What Lambda's Python runtime and the Powertools layer put on ``sys.path`` (``/var/runtime``,
-#: ``/opt/python``), at the versions ``constraints.txt`` pins; nothing of the dev tooling.
+#: What Lambda's Python runtime puts on ``sys.path`` (``/var/runtime``), at the version
+#: ``constraints.txt`` pins; nothing of the dev tooling. Layers (Powertools included) come
+#: from the synthesized assets.
 LAMBDA_RUNTIME = ROOT / ".benchmarks" / "lambda-runtime"
-LAMBDA_RUNTIME_PACKAGES = ["boto3", "aws-lambda-powertools[tracer]"]
+LAMBDA_RUNTIME_PACKAGES = ["boto3"]
 BUDGETS = {
     "synth_above_floor_s": 2.0,
     "test_suite_s": 60.0,
@@ -102,7 +103,7 @@ def per_stack_figures() -> dict[str, dict[str, float]]:
 
 
 def lambda_runtime() -> Path:
-    """The Lambda runtime's libraries (boto3) and the Powertools layer, installed once.
+    """The Lambda runtime's libraries (boto3), installed once.
 
     Handlers are timed against these alone (``python -S``: no site-packages), not the
     project's virtualenv, whose dev packages (``requests`` for moto, ...) the X-Ray SDK would

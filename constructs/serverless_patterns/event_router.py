@@ -12,6 +12,8 @@ from aws_cdk import aws_sqs as sqs
 
 from constructs import Construct
 from serverless_patterns.core import alarms as alarm_defaults
+from serverless_patterns.core import queues as queue_defaults
+from serverless_patterns.core import topics as topic_defaults
 from serverless_patterns.core.buses import (
     DEFAULT_ARCHIVE_RETENTION,
     DEFAULT_MAX_EVENT_AGE,
@@ -105,6 +107,7 @@ class EventRouter(Construct):
             validate_archive_retention(problems, archive_retention)
         validate_publishers(problems, publisher_accounts, publisher_organization_id)
         validate_retry(problems, "", retry_attempts, max_event_age)
+        topic_defaults.validate_alarm_topic(problems, alarm_topic)
         self._retry_attempts = retry_attempts
         self._max_event_age = max_event_age
         self._alarm_topic = alarm_topic
@@ -237,6 +240,16 @@ class EventRouter(Construct):
                 kind,
                 "not for an event bus target (it forwards the event as it is) nor a CDK "
                 "target object (give the input to the CDK target itself)",
+            )
+        if (kind == "queue" and queue_defaults.uses_aws_managed_key(target.resource)) or (
+            kind == "topic" and topic_defaults.uses_aws_managed_key(target.resource)
+        ):
+            problems.add(
+                where,
+                f"a {kind} encrypted with alias/aws/{'sqs' if kind == 'queue' else 'sns'}",
+                "EventBridge cannot deliver to it: use a customer-managed key whose policy "
+                "allows events.amazonaws.com kms:Decrypt and kms:GenerateDataKey*"
+                + (", or SQS-managed encryption" if kind == "queue" else ""),
             )
         if kind == "queue":
             fifo = target.resource.fifo

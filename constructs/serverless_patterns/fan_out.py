@@ -55,8 +55,8 @@ class QueueSubscriber:
     :param max_batching_window: wait up to this long (≤ 5 min, standard queues only) to fill
         a batch. Default: none.
     :param max_concurrency: at most this many concurrent consumers (2-1000). Default: none.
-    :param max_receive_count: receives before a message moves to the dead-letter queue.
-        Default: 3.
+    :param max_receive_count: receives before a message moves to the dead-letter queue; at
+        least 5 when a function consumes the queue (AWS's advice). Default: 5.
     :param queue_props: overrides for the queue's defaults (SSE-SQS, TLS only, DLQ after
         ``max_receive_count``, visibility timeout 6 x the consumer's timeout).
     :param existing_queue: your queue instead (its own redrive policy applies; the
@@ -175,6 +175,7 @@ class FanOut(Construct):
         topic_defaults.validate_fifo_only_options(
             problems, "topic_props", topic_props, topic_defaults.FIFO_TOPIC_OPTIONS
         )
+        topic_defaults.validate_alarm_topic(problems, alarm_topic)
         _validate_subscribers(problems, subscribers, fifo=fifo)
         problems.raise_if_any()
 
@@ -376,7 +377,12 @@ def _validate_queue_subscriber(
     limit = MAX_BATCH_SIZE_WITH_WINDOW if window is not None and not fifo else MAX_BATCH_SIZE
     problems.in_range(f"{option}.batch_size", subscriber.batch_size, 1, limit)
     problems.in_range(f"{option}.max_concurrency", subscriber.max_concurrency, 2, 1000)
-    problems.in_range(f"{option}.max_receive_count", subscriber.max_receive_count, 1, 1000)
+    if subscriber.consumer is not None or subscriber.existing_consumer is not None:
+        queue_defaults.validate_lambda_max_receive_count(
+            problems, f"{option}.max_receive_count", subscriber.max_receive_count
+        )
+    else:
+        problems.in_range(f"{option}.max_receive_count", subscriber.max_receive_count, 1, 1000)
     _validate_queue(problems, option, subscriber, fifo=fifo)
 
 
@@ -399,7 +405,7 @@ def _validate_queue(
                 "FIFO" if existing.fifo else "standard",
                 _fifo_fix(fifo),
             )
-        if existing.encryption_type == sqs.QueueEncryption.KMS_MANAGED:
+        if queue_defaults.uses_aws_managed_key(existing):
             problems.add(
                 f"{option}.existing_queue",
                 "encrypted with alias/aws/sqs",

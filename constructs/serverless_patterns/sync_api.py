@@ -21,6 +21,7 @@ from serverless_patterns.core.apis import (
 from serverless_patterns.core.compliance import acknowledge
 from serverless_patterns.core.functions import python_function
 from serverless_patterns.core.tables import TableAccess, grant, table
+from serverless_patterns.core.topics import validate_alarm_topic
 from serverless_patterns.core.validation import Problems
 
 
@@ -86,6 +87,7 @@ class SyncApi(Construct):
             problems.add("table_access", table_access, "use TableAccess.READ or READ_WRITE")
         validate_routes(problems, routes)
         validate_authorization(problems, authorizer, authorization_type)
+        validate_alarm_topic(problems, alarm_topic)
         problems.raise_if_any()
 
         self.table: dynamodb.ITable = existing_table or table(self, "Table", props=table_props)

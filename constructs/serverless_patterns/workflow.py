@@ -24,6 +24,7 @@ from serverless_patterns.core.apis import rest_api, validate_authorization
 from serverless_patterns.core.logs import log_group
 from serverless_patterns.core.props import options_of
 from serverless_patterns.core.queues import dead_letter_queue
+from serverless_patterns.core.topics import validate_alarm_topic
 from serverless_patterns.core.validation import Problems
 
 #: Options of ``state_machine_props`` that have their own, validated option.
@@ -60,6 +61,7 @@ class _Options:
     alarm_topic: sns.ITopic | None
 
     def validate(self, problems: Problems) -> None:
+        validate_alarm_topic(problems, self.alarm_topic)
         if not isinstance(self.state_machine_type, sfn.StateMachineType):
             problems.add(
                 "state_machine_type",
@@ -360,7 +362,8 @@ class Saga(Workflow):
     the remaining compensations still run and the execution fails with
     ``SagaCompensationFailed``. Success ends in a Succeed state whose output is the input
     plus ``steps.<name>`` (each action's result). The input keys ``steps``,
-    ``compensations``, ``failure`` and ``compensation_errors`` are the saga's own.
+    ``compensations``, ``failure``, ``compensation_errors`` and ``duplicate`` are the
+    saga's own.
 
     Smallest use::
 
@@ -379,6 +382,13 @@ class Saga(Workflow):
         ``TRANSIENT_ERRORS``, 3 attempts, 1 s doubling up to 10 s, full jitter.
     :param compensation_retry: overrides for how compensations retry. Default: any error
         (``States.ALL``), 6 attempts, 1 s doubling up to 30 s, full jitter.
+    :param duplicate_errors: errors of the first step's action that mean "this input was
+        handled before": the execution then ends at once in the Succeed state ``Saga skipped:
+        duplicate input``, with nothing done and the error under ``$.duplicate``. Make the
+        first action claim the input's business key — a DynamoDB put of the order id with
+        ``attribute_not_exists``, listing ``DynamoDB.ConditionalCheckFailedException`` here —
+        and an event delivered twice, or redriven after the saga compensated, changes
+        nothing. Default: none (every execution runs every step).
 
     Every other option is :class:`Workflow`'s. Attributes: those of :class:`Workflow`, and
     ``steps``, the steps by name.
@@ -393,6 +403,7 @@ class Saga(Workflow):
         required_input: Sequence[str] = (),
         action_retry: sfn.RetryProps | None = None,
         compensation_retry: sfn.RetryProps | None = None,
+        duplicate_errors: Sequence[str] = (),
         state_machine_type: sfn.StateMachineType = defaults.STANDARD,
         timeout: Duration | None = None,
         log_level: sfn.LogLevel = defaults.DEFAULT_LOG_LEVEL,
@@ -441,6 +452,7 @@ class Saga(Workflow):
         for path in required_input:
             if not isinstance(path, str) or not _INPUT_PATH.match(path):
                 problems.add("required_input", path, "give JSONPaths such as '$.order_id'")
+        duplicate_errors = _validate_duplicate_errors(problems, duplicate_errors)
         options.validate(problems)
         problems.raise_if_any()
         if steps[-1].compensation is not None and not steps[-1].compensate_on_failure:
@@ -452,7 +464,9 @@ class Saga(Workflow):
             )
 
         self.steps: Mapping[str, SagaStep] = MappingProxyType({s.name: s for s in steps})
-        definition = self._definition(steps, action_retry, compensation_retry, required_input)
+        definition = self._definition(
+            steps, action_retry, compensation_retry, required_input, duplicate_errors
+        )
         self._build(definition, options, problems, adjust=lambda asl: _result_paths(asl, steps))
 
     def _definition(
@@ -461,6 +475,7 @@ class Saga(Workflow):
         action_retry: sfn.RetryProps | None,
         compensation_retry: sfn.RetryProps | None,
         required_input: Sequence[str],
+        duplicate_errors: Sequence[str],
     ) -> sfn.IChainable:
         """Actions in order; a failure enters the chain of compensations in reverse order."""
         failed = sfn.Fail(
@@ -542,6 +557,12 @@ class Saga(Workflow):
                     _merged_retry(action_retry, step.retry),
                 )
             )
+            if index == 0 and duplicate_errors:  # before States.ALL, which must come last
+                action.add_catch(  # type: ignore[attr-defined]
+                    sfn.Succeed(self, "Duplicate", state_name="Saga skipped: duplicate input"),
+                    errors=list(duplicate_errors),
+                    result_path="$.duplicate",
+                )
             action.add_catch(  # type: ignore[attr-defined]
                 record, errors=[sfn.Errors.ALL], result_path="$.failure"
             )
@@ -574,6 +595,28 @@ def _merged_retry(
     if saga_level is None or step_level is None:
         return step_level or saga_level
     return sfn.RetryProps(**{**options_of(saga_level), **options_of(step_level)})
+
+
+def _validate_duplicate_errors(problems: Problems, errors: Sequence[str]) -> list[str]:
+    if isinstance(errors, str):
+        problems.add("duplicate_errors", errors, "give a list of error names")
+        return []
+    found = list(errors or [])
+    for error in found:
+        if not isinstance(error, str) or not error:
+            problems.add(
+                "duplicate_errors",
+                error,
+                "give error names such as 'DynamoDB.ConditionalCheckFailedException'",
+            )
+        elif error.startswith("States."):
+            problems.add(
+                "duplicate_errors",
+                error,
+                "name the error your first action raises when the input was claimed before; "
+                "a States.* error can mean anything failed",
+            )
+    return list(dict.fromkeys(e for e in found if isinstance(e, str)))
 
 
 def _validate_steps(problems: Problems, steps: Sequence[SagaStep]) -> None:

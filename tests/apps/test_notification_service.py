@@ -166,7 +166,7 @@ def test_a_poison_request_ends_in_the_dead_letter_queue_failed_and_kept(
     assert service.job(good_id)["status"] == "succeeded"
     poison = service.job(poison_id)
     assert poison["status"] == "failed"
-    assert poison["attempts"] == service.queues.max_receive_count == 3
+    assert poison["attempts"] == service.queues.max_receive_count == 5
     assert poison["error"] == (
         "InvalidNotification: links may only point to example.com: found bit.ly"
     )

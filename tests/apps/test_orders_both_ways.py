@@ -172,7 +172,7 @@ def test_an_order_that_cannot_be_placed_fails_fast_sync_and_for_good_async(
     both.work()
 
     job = both.job(job_id)
-    assert (job["status"], job["attempts"]) == ("failed", 3)
+    assert (job["status"], job["attempts"]) == ("failed", 5)
     assert job["error"].startswith("InvalidOrder: items[0].sku must be one of")
     [dead] = receive_all(both.queues.dead_letter_url)
     assert json.loads(dead["Body"]) == UNKNOWN_SKU

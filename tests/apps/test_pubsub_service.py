@@ -7,12 +7,21 @@ FanOut emulation's poller, which acts like Lambda's SQS event source mapping.
 """
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import (
+    BotoCoreError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 from tests.apps.emulation import (
     create_tables,
@@ -23,7 +32,7 @@ from tests.apps.emulation import (
 )
 from tests.fan_out.emulation import Deployment, deploy, drain, receive_all
 from tests.support.aws import load_handler
-from tests.support.events import LambdaContext, rest_api_event
+from tests.support.events import LambdaContext, rest_api_event, sqs_event
 
 STACK = "PubSubService"
 SERVERLESS = "Serverless queues absorb bursts. Queues retry; the queues never lose a message!"
@@ -133,8 +142,9 @@ def publish_one_message_per_topic(pubsub: PubSub) -> dict[str, str]:
 
 def test_subscribers_receive_the_messages_of_their_topics_only(pubsub: PubSub) -> None:
     ids = publish_one_message_per_topic(pubsub)
-    # The publish path did nothing but store and publish: the inboxes are still empty.
+    # The publish path did nothing but publish: the inboxes are still empty, nothing stored.
     assert inbox(pubsub, ids["ada"]) == inbox(pubsub, ids["alan"]) == []
+    assert pubsub.api.messages.scan()["Items"] == []
 
     delivered = drain(pubsub.queue("delivery"), pubsub.delivery)
 
@@ -274,9 +284,7 @@ BAD_REQUESTS = [
 ]
 
 
-def test_refused_requests_get_a_json_error_and_leave_nothing_behind(
-    pubsub: PubSub, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_refused_requests_get_a_json_error(pubsub: PubSub) -> None:
     for method, path, event, status, message in BAD_REQUESTS:
         answered, body = pubsub.call(method, path, **event)
         assert (answered, body["statusCode"]) == (status, status), (path, body)
@@ -284,10 +292,295 @@ def test_refused_requests_get_a_json_error_and_leave_nothing_behind(
             assert body["message"].startswith("request body is not valid JSON"), body
         else:
             assert body["message"] == message
-    # SNS refuses the publish (here: the topic is gone): 503, and the message is not kept.
+
+
+def publish_and_fail(pubsub: PubSub) -> tuple[int, Any]:
     newsroom = register(pubsub, "publisher", "newsroom")
-    monkeypatch.setenv("TOPIC_ARN", pubsub.topic.topic_arn + "-gone")
-    status, body = publish(pubsub, newsroom, "news", "hello")
-    assert (status, body["message"]) == (503, "the message could not be published: try again")
+    return publish(pubsub, newsroom, "news", "hello")
+
+
+def assert_nothing_stored_or_queued(pubsub: PubSub) -> None:
     assert pubsub.api.messages.scan()["Items"] == []
-    assert receive_all(pubsub.queue("delivery")) == []
+    for subscriber in ("delivery", "popular-terms"):
+        assert receive_all(pubsub.queue(subscriber)) == []
+
+
+def test_a_publish_sns_refuses_answers_503_and_stores_nothing(
+    pubsub: PubSub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SNS refuses the publish (here: the topic is gone, a ClientError).
+    monkeypatch.setenv("TOPIC_ARN", pubsub.topic.topic_arn + "-gone")
+    status, body = publish_and_fail(pubsub)
+    assert (status, body) == (
+        503,
+        {"statusCode": 503, "message": "the message could not be published: try again"},
+    )
+    assert_nothing_stored_or_queued(pubsub)
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        ReadTimeoutError(endpoint_url="https://sns.example"),
+        ConnectTimeoutError(endpoint_url="https://sns.example"),
+        EndpointConnectionError(endpoint_url="https://sns.example"),
+    ],
+    ids=type,
+)
+def test_a_publish_that_times_out_answers_503_and_stores_nothing(
+    pubsub: PubSub, failure: BotoCoreError
+) -> None:
+    """A timeout is not a ClientError: botocore raises it after its own retries.
+
+    The failure is raised where the HTTP request is sent, so botocore's retry handler sees it
+    as it would a real one (AWS SDKs and Tools reference guide, "Retry behavior",
+    docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html: transient
+    errors such as timeouts are retried in standard mode): two attempts, then a 503.
+    """
+    attempts: list[str] = []
+
+    def fail(request: Any, **_: Any) -> None:
+        attempts.append(request.url)
+        raise failure
+
+    events = pubsub.api.sns.meta.events
+    events.register_first("before-send.sns.Publish", fail)
+    try:
+        status, body = publish_and_fail(pubsub)
+    finally:
+        events.unregister("before-send.sns.Publish", fail)
+    assert len(attempts) == 2
+    assert (status, body["message"]) == (503, "the message could not be published: try again")
+    assert_nothing_stored_or_queued(pubsub)
+    # The retry the 503 asks for goes through, and delivery stores the message.
+    status, body = publish(pubsub, register(pubsub, "publisher", "wire"), "news", "hello")
+    assert status == 202
+    drain(pubsub.queue("delivery"), pubsub.delivery)
+    [stored] = pubsub.api.messages.scan()["Items"]
+    assert stored["id"] == body["message_id"]
+
+
+def test_a_slow_sns_answers_503_before_the_function_times_out(
+    pubsub: PubSub, template: dict[str, Any]
+) -> None:
+    """A publish cut off by the function's timeout runs no error handling: the SNS client
+    must give up first. Worst case in botocore's standard retry mode (AWS SDKs and Tools
+    reference guide, "Retry behavior", docs.aws.amazon.com/sdkref/latest/guide/
+    feature-retry-behavior.html): every attempt waits the connect and the read timeout, and
+    retry n backs off at most 2^(n-1) seconds (Lambda developer guide, "Configure Lambda
+    function timeout", docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html)."""
+    config = pubsub.api.sns.meta.config
+    assert config.retries["mode"] == "standard"
+    attempts = config.retries["total_max_attempts"]
+    worst = attempts * (config.connect_timeout + config.read_timeout) + sum(
+        2**retry for retry in range(attempts - 1)
+    )
+    timeout = function_at(template, "Api/Function")["Timeout"]
+    assert worst < timeout, (worst, timeout)
+
+
+#: Terms whose counts differ (word i occurs i times): the top N is unambiguous.
+ALPHABET = [
+    *("alfa", "bravo", "charlie", "delta", "echo", "foxtrot"),
+    *("golf", "hotel", "india", "juliett", "kilo", "lima"),
+]
+
+
+def test_popular_terms_spread_over_shards_and_merge_into_the_exact_top(pubsub: PubSub) -> None:
+    """Write sharding (DynamoDB developer guide, "Using write sharding to distribute
+    workloads evenly in your DynamoDB table", docs.aws.amazon.com/amazondynamodb/latest/
+    developerguide/bp-partition-key-sharding.html, with a calculated suffix; and "Using Global
+    Secondary Index write sharding for selective table queries", .../bp-indexes-gsi-sharding.html):
+    the terms land in several index partitions, each term in one, and the top N is read from
+    every shard and merged."""
+    newsroom = register(pubsub, "publisher", "newsroom")
+    for occurrences, word in enumerate(ALPHABET, start=1):
+        assert publish(pubsub, newsroom, "radio", " ".join([word] * occurrences))[0] == 202
+    drain(pubsub.queue("popular-terms"), pubsub.counter)
+
+    items = pubsub.counter.word_counts.scan(
+        FilterExpression="begins_with(pk, :term)", ExpressionAttributeValues={":term": "term#"}
+    )["Items"]
+    shards = {item["term"]: item["shard"] for item in items}
+    assert set(shards) == set(ALPHABET)
+    assert {term: pubsub.counter.shard_of(term) for term in shards} == shards
+    assert len(set(shards.values())) > 1
+    # 12 terms in 10 shards: some shard holds two or more, so one item per shard would not do.
+    assert len(set(shards.values())) < len(shards)
+
+    ranked = [(word, occurrences) for occurrences, word in enumerate(ALPHABET, start=1)][::-1]
+    assert popular(pubsub, limit="5") == ranked[:5]
+    assert popular(pubsub, limit="100") == ranked
+
+
+class RawBody:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.body
+
+
+class Throttling:
+    """DynamoDB's throttling answer to the counter's TransactWriteItems, on the wire.
+
+    Registered before moto on the counter's client, it answers the HTTP request as DynamoDB
+    does (status 400, ``__type`` and, for a cancelled transaction, ``CancellationReasons``),
+    so botocore parses and retries it as a real one. A throttled request never reaches the
+    table: its URL is pointed away from moto, whose handler every request also passes. The
+    first ``passes`` requests and every request after the first ``passes + times`` go through
+    to moto.
+    """
+
+    EVENT = "before-send.dynamodb.TransactWriteItems"
+
+    def __init__(
+        self, pubsub: PubSub, code: str, reason: str = "", *, passes: int = 0, times: int = 10**6
+    ) -> None:
+        self.code, self.reason, self.passes, self.times = code, reason, passes, times
+        self.attempts = 0
+        self.events = pubsub.counter.word_counts.meta.client.meta.events
+
+    def __enter__(self) -> "Throttling":
+        self.events.register_first(self.EVENT, self)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.events.unregister(self.EVENT, self)
+
+    def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
+        self.attempts += 1
+        if not self.passes < self.attempts <= self.passes + self.times:
+            return None
+        url, request.url = request.url, "https://throttled.invalid/"
+        body: dict[str, Any] = {
+            "__type": f"com.amazonaws.dynamodb.v20120810#{self.code}",
+            "message": "Throughput exceeds the current capacity of your table or index.",
+        }
+        if self.reason:
+            actions = json.loads(request.body)["TransactItems"]
+            body["CancellationReasons"] = [{"Code": "None"}] + [
+                {"Code": self.reason, "Message": body["message"]}
+            ] * (len(actions) - 1)
+        headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "throttled"}
+        return AWSResponse(url, 400, headers, RawBody(json.dumps(body).encode()))
+
+
+def returned_to_queue(pubsub: PubSub, messages: list[dict[str, Any]]) -> set[str]:
+    """Invoke the counter with ``messages`` as Lambda's SQS poller does: the ids of the
+    messages SQS makes visible again (all of them when the invocation fails)."""
+    try:
+        response = pubsub.counter.handler(sqs_event(messages, QUEUE_ARN), LambdaContext())
+    except BatchProcessingError:  # every record failed: the invocation fails, Lambda backs off
+        return {message["MessageId"] for message in messages}
+    return {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
+
+
+def counted_terms(pubsub: PubSub) -> dict[str, int]:
+    return dict(popular(pubsub, limit="100"))
+
+
+QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:popular-terms"
+HOT = "hot partitions cool down"
+HOT_TERMS = {"hot": 1, "partitions": 1, "cool": 1}
+COLD = "cold storage stays cold"
+COLD_TERMS = {"cold": 2, "storage": 1, "stays": 1}
+
+
+@pytest.mark.parametrize("reason", ["ThrottlingError", "ProvisionedThroughputExceeded"])
+def test_a_transaction_cancelled_for_throttling_is_retried_and_counted_once(
+    pubsub: PubSub, reason: str
+) -> None:
+    """DynamoDB cancels a transaction whose table or index is over its throughput, with a
+    ``ThrottlingError`` (on-demand) or ``ProvisionedThroughputExceeded`` cancellation reason
+    (DynamoDB API reference, "TransactWriteItems", docs.aws.amazon.com/amazondynamodb/latest/
+    APIReference/API_TransactWriteItems.html, TransactionCanceledException); on-demand tables
+    throttle too, above a partition's 1,000 writes a second (developer guide, "Troubleshooting
+    throttling issues for on-demand mode", .../developerguide/
+    TroubleshootingThrottlingOnDemand.html). The SDK does not retry a cancelled transaction: the
+    counter does, with backoff, and counts the message once."""
+    newsroom = register(pubsub, "publisher", "newsroom")
+    assert publish(pubsub, newsroom, "radio", HOT)[0] == 202
+    with Throttling(pubsub, "TransactionCanceledException", reason, times=2) as throttling:
+        counted = drain(pubsub.queue("popular-terms"), pubsub.counter)
+    assert throttling.attempts == 3
+    assert (len(counted.processed), counted.invocations) == (1, 1)
+    assert counted_terms(pubsub) == HOT_TERMS
+
+
+def test_still_throttled_messages_return_to_the_queue_and_count_once_on_redelivery(
+    pubsub: PubSub,
+) -> None:
+    """Still throttled after the retries, a message is reported as a batch item failure, and
+    so are the batch's later messages, untried: SQS makes them visible again (Lambda developer
+    guide, "Handling errors for an SQS event source in Lambda", docs.aws.amazon.com/lambda/
+    latest/dg/services-sqs-errorhandling.html, partial batch responses). A throttled
+    transaction writes nothing (API reference, "TransactWriteItems": all or nothing), so the
+    redelivery counts each message once."""
+    newsroom = register(pubsub, "publisher", "newsroom")
+    for text in ("first come first counted", HOT, COLD):
+        assert publish(pubsub, newsroom, "radio", text)[0] == 202
+    queue = pubsub.queue("popular-terms")
+    messages = receive_all(queue)
+    assert [json.loads(message["Body"])["text"] for message in messages][1:] == [HOT, COLD]
+    with Throttling(
+        pubsub, "TransactionCanceledException", "ThrottlingError", passes=1
+    ) as throttled:
+        returned = returned_to_queue(pubsub, messages)
+    # The first message went through; the second was tried 4 times; the third not at all.
+    assert throttled.attempts == 1 + pubsub.counter.TRANSACTION_ATTEMPTS == 5
+    assert returned == {message["MessageId"] for message in messages[1:]}
+    assert counted_terms(pubsub) == {"first": 2, "come": 1, "counted": 1}
+
+    resend(messages, queue)  # SQS delivers the batch again: DynamoDB has caught up
+    again = drain(queue, pubsub.counter)
+    assert len(again.processed) == 3
+    assert counted_terms(pubsub) == {"first": 2, "come": 1, "counted": 1} | HOT_TERMS | COLD_TERMS
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"],
+)
+def test_throttling_errors_are_retried_by_the_sdk_then_returned_to_the_queue(
+    pubsub: PubSub, code: str
+) -> None:
+    """DynamoDB's throttling errors (developer guide, "Error handling with DynamoDB",
+    docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html) are
+    retried by the SDK ("The AWS SDKs for DynamoDB automatically retry requests that receive
+    this exception"; standard mode retries all three: AWS SDKs and Tools reference guide,
+    "Retry behavior", docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html):
+    3 attempts, then the message is a batch item failure, counted once when redelivered."""
+    newsroom = register(pubsub, "publisher", "newsroom")
+    assert publish(pubsub, newsroom, "radio", HOT)[0] == 202
+    queue = pubsub.queue("popular-terms")
+    [message] = receive_all(queue)
+    with Throttling(pubsub, code) as throttling:
+        assert returned_to_queue(pubsub, [message]) == {message["MessageId"]}
+    assert throttling.attempts == 3
+    assert counted_terms(pubsub) == {}
+    resend([message, message], queue)
+    drain(queue, pubsub.counter)
+    assert counted_terms(pubsub) == HOT_TERMS
+
+
+def test_a_message_throttled_after_its_first_part_counts_each_part_once(
+    pubsub: PubSub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long message is counted in transactions of its own (one per part): when the second
+    is throttled after the first committed, the redelivery counts only the second (API
+    reference, "TransactWriteItems": a cancelled transaction writes nothing; the committed
+    part's marker makes its repeat a ``ConditionalCheckFailed`` cancellation)."""
+    monkeypatch.setattr(pubsub.counter, "TERMS_PER_TRANSACTION", 10)
+    newsroom = register(pubsub, "publisher", "newsroom")
+    words = [f"lex{chr(97 + i)}" for i in range(15)]
+    assert publish(pubsub, newsroom, "long-reads", " ".join(words))[0] == 202
+    queue = pubsub.queue("popular-terms")
+    [message] = receive_all(queue)
+    with Throttling(pubsub, "TransactionCanceledException", "ThrottlingError", passes=1):
+        assert returned_to_queue(pubsub, [message]) == {message["MessageId"]}
+    assert counted_terms(pubsub) == dict.fromkeys(words[:10], 1)
+
+    resend([message], queue)
+    drain(queue, pubsub.counter)
+    assert counted_terms(pubsub) == dict.fromkeys(words, 1)

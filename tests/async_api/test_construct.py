@@ -143,7 +143,7 @@ def test_queue_is_encrypted_with_a_dead_letter_queue_and_6x_visibility(
     assert queue["SqsManagedSseEnabled"] is True
     assert queue["RedrivePolicy"] == {
         "deadLetterTargetArn": {"Fn::GetAtt": [dead_letter_id, "Arn"]},
-        "maxReceiveCount": 3,
+        "maxReceiveCount": 5,
     }
     worker = function_by_handler(stack, WORKER_HANDLER)
     assert worker["Timeout"] == 20 and queue["VisibilityTimeout"] == 120
@@ -175,12 +175,17 @@ def test_worker_runs_your_process_through_the_runtime_layer(stack: dict[str, Any
     worker = function_by_handler(stack, WORKER_HANDLER)
     variables = worker["Environment"]["Variables"]
     assert variables["PROCESSOR"] == "app.process"
-    assert variables["MAX_RECEIVE_COUNT"] == "3"
+    assert variables["MAX_RECEIVE_COUNT"] == "5"
     assert variables["QUEUE_FIFO"] == "false"
     assert variables["SENDER"] == "notifications@example.com"
     table_id, _ = only(stack, "AWS::DynamoDB::GlobalTable")
     assert variables["TABLE_NAME"] == {"Ref": table_id}
-    layer_id, layer = only(stack, "AWS::Lambda::LayerVersion")
+    (layer_id,) = [
+        logical_id
+        for logical_id, layer in resources(stack, "AWS::Lambda::LayerVersion").items()
+        if "AsyncApi worker runtime" in layer["Description"]
+    ]
+    layer = resources(stack, "AWS::Lambda::LayerVersion")[layer_id]
     assert {"Ref": layer_id} in worker["Layers"]
     assert len(worker["Layers"]) == 2  # Powertools and the runtime
     assert "python3.14" in layer["CompatibleRuntimes"]
@@ -469,7 +474,9 @@ def test_existing_queue_table_and_function_are_used_and_wired(
 
 def test_an_imported_worker_is_subscribed_without_a_layer(variants: dict[str, Template]) -> None:
     template = variants["ImportedFunction"]
-    template.resource_count_is("AWS::Lambda::LayerVersion", 0)
+    # Only the stack's Powertools layer (for the status function): no worker runtime layer.
+    (layer,) = template.find_resources("AWS::Lambda::LayerVersion").values()
+    assert layer["Properties"]["Description"].startswith("Powertools for AWS Lambda")
     template.has_resource_properties(
         "AWS::Lambda::EventSourceMapping",
         {

@@ -306,7 +306,7 @@ def test_each_subscriber_hears_once_whether_its_job_succeeded_or_failed_for_good
         if job_id.startswith("ok"):
             assert message["status"] == "succeeded" and "message_id" in message["result"]
         else:
-            assert message["status"] == "failed" and message["attempts"] == 3
+            assert message["status"] == "failed" and message["attempts"] == 5
             assert "needs data: amount, order_id" in message["error"]
     assert queues.count(queues.dead_letter_url) == 2
     assert not [i for i in items(jobs) if "gone-watcher" in i["sk"] + i["pk"]]

@@ -139,7 +139,7 @@ def test_each_subscriber_has_its_own_dead_letter_queue_for_every_failure(
         # what the consumer keeps failing
         if name in queues:
             assert ref_id(queues[name]["RedrivePolicy"]["deadLetterTargetArn"]) == dlq
-            assert queues[name]["RedrivePolicy"]["maxReceiveCount"] == 3
+            assert queues[name]["RedrivePolicy"]["maxReceiveCount"] == 5
     # what the analytics function fails after Lambda's retries
     analytics = by_subscriber(stack, "AWS::Lambda::Function")["analytics"]
     assert ref_id(analytics["DeadLetterConfig"]["TargetArn"]) == dead_letter_queue_id(
@@ -751,10 +751,10 @@ TOO_MANY_COMBINATIONS = {
         (
             {
                 "subscribers": [
-                    QueueSubscriber("a", existing_queue=imported_queue(), max_receive_count=5)
+                    QueueSubscriber("a", existing_queue=imported_queue(), max_receive_count=7)
                 ]
             },
-            "max_receive_count=5: only applies to the queue FanOut creates",
+            "max_receive_count=7: only applies to the queue FanOut creates",
         ),
         (
             {

@@ -1,7 +1,6 @@
 """SyncApi: the properties that matter, the bring-your-own paths, the validation errors."""
 
 import re
-import tomllib
 from typing import Any
 
 import pytest
@@ -13,9 +12,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Annotations, Match, Template
 from serverless_patterns import Route, SyncApi, TableAccess
-from serverless_patterns.core.functions import POWERTOOLS_VERSION
 
-from tests.support.cdk import ROOT, new_app, only, resources, synth_variants
+from tests.support.cdk import new_app, only, resources, synth_variants
 
 CODE = lambda_.Code.from_inline("def handler(event, context):\n    return {}\n")
 
@@ -42,17 +40,12 @@ def test_function_runs_current_python_on_arm_with_tracing_json_logs_and_powertoo
     # Powertools first; the reference stack adds its handlers' shared layer after it.
     powertools, shared = function["Layers"]
     assert orders["Resources"][shared["Ref"]]["Type"] == "AWS::Lambda::LayerVersion"
-    parameter = orders["Parameters"][powertools["Ref"]]
-    assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>"
-    assert (
-        parameter["Default"]
-        == f"/aws/service/powertools/python/arm64/python3.14/{POWERTOOLS_VERSION}"
-    )
-
-
-def test_powertools_layer_is_the_version_the_handlers_are_tested_with() -> None:
-    dev = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
-    assert f"aws-lambda-powertools[tracer]=={POWERTOOLS_VERSION}" in dev["dev"]
+    layer = orders["Resources"][powertools["Ref"]]
+    assert layer["Type"] == "AWS::Lambda::LayerVersion"
+    assert layer["Properties"]["Description"].startswith("Powertools for AWS Lambda (Python) ")
+    assert "python3.14" in layer["Properties"]["CompatibleRuntimes"]
+    assert set(layer["Properties"]["CompatibleArchitectures"]) == {"arm64", "x86_64"}
+    assert list(orders["Parameters"]) == ["BootstrapVersion"], "no public SSM parameter"
 
 
 def test_log_groups_expire_and_are_retained(orders: dict[str, Any]) -> None:

@@ -86,6 +86,8 @@ class Emulation:
     monkeypatch: pytest.MonkeyPatch
     handlers: dict[str, str]  # function logical-id prefix -> handler file
     invocations: list[Invocation] = field(default_factory=list)
+    #: Called after each invoke that returned: what happens elsewhere meanwhile.
+    after_invoke: Callable[[Invocation], None] | None = None
     _faults: list[JsonRESTError] = field(default_factory=list)
     _modules: dict[str, Callable[..., Any]] = field(default_factory=dict)
     state_machine_arn: str = ""
@@ -157,6 +159,8 @@ class Emulation:
                     }
                 ).encode()
             emulation.invocations.append(Invocation(name, event, "ok"))
+            if emulation.after_invoke is not None:
+                emulation.after_invoke(emulation.invocations[-1])
             return json.dumps(result).encode()
 
         return invoke

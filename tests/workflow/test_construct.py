@@ -19,8 +19,9 @@ from tests.support.cdk import new_app, only, resources
 from tests.workflow.conftest import build_logs_off, hello, task
 from tests.workflow.emulation import resolve
 
-STEPS = ["ReserveInventory", "ChargePayment", "CreateShipment", "ConfirmOrder"]
+STEPS = ["RecordOrder", "ReserveInventory", "ChargePayment", "CreateShipment", "ConfirmOrder"]
 COMPENSATIONS = {
+    "RecordOrder": "CancelOrder",
     "ReserveInventory": "ReleaseInventory",
     "ChargePayment": "RefundPayment",
     "CreateShipment": "CancelShipment",
@@ -142,6 +143,8 @@ def test_steps_that_only_write_a_table_are_direct_dynamodb_integrations(
     states = asl(saga)["States"]
     resource = {name: states[name]["Resource"] for name in [*STEPS, *COMPENSATIONS.values()]}
     assert resource == {
+        "RecordOrder": "arn:aws:states:::dynamodb:putItem",
+        "CancelOrder": "arn:aws:states:::dynamodb:updateItem",
         "ReserveInventory": "arn:aws:states:::dynamodb:updateItem",
         "ReleaseInventory": "arn:aws:states:::dynamodb:updateItem",
         "ChargePayment": "arn:aws:states:::lambda:invoke",
@@ -164,8 +167,16 @@ def test_every_action_retries_transient_errors_with_backoff_then_is_caught(
         assert retry["IntervalSeconds"] == 1 and retry["MaxAttempts"] == 3
         assert retry["BackoffRate"] == 2 and retry["MaxDelaySeconds"] == 10
         assert retry["JitterStrategy"] == "FULL"
+        duplicate = [
+            {
+                "ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"],
+                "ResultPath": "$.duplicate",
+                "Next": "Saga skipped: duplicate input",
+            }
+        ]
         assert states[name]["Catch"] == [
-            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": f"{name} failed"}
+            *(duplicate if name == "RecordOrder" else []),
+            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": f"{name} failed"},
         ]
         recorded = states[f"{name} failed"]
         assert recorded["Parameters"]["step"] == name
@@ -185,16 +196,15 @@ def test_a_failure_enters_the_compensations_of_completed_steps_in_reverse_order(
         return visited
 
     choice = "Every compensation succeeded?"
-    assert path_from("ReserveInventory failed") == [choice]
+    assert path_from("RecordOrder failed") == [choice]
+    assert path_from("ReserveInventory failed") == ["CancelOrder", choice]
     # ChargePayment compensates itself too (compensate_on_failure: a charge may have happened).
-    assert path_from("ChargePayment failed") == ["RefundPayment", "ReleaseInventory", choice]
-    assert path_from("CreateShipment failed") == ["RefundPayment", "ReleaseInventory", choice]
-    assert path_from("ConfirmOrder failed") == [
-        "CancelShipment",
-        "RefundPayment",
-        "ReleaseInventory",
-        choice,
-    ]
+    undo_charge = ["RefundPayment", "ReleaseInventory", "CancelOrder", choice]
+    assert path_from("ChargePayment failed") == undo_charge
+    assert path_from("CreateShipment failed") == undo_charge
+    assert path_from("ConfirmOrder failed") == ["CancelShipment", *undo_charge]
+    # A duplicate (the order id was claimed before) ends at once, nothing done or undone.
+    assert states["Saga skipped: duplicate input"] == {"Type": "Succeed"}
     assert states[choice]["Choices"] == [
         {
             "Variable": "$.compensation_errors",
@@ -233,12 +243,12 @@ def test_the_input_is_checked_for_every_path_a_step_reads_before_any_step(
     check = definition["States"][definition["StartAt"]]
     assert definition["StartAt"] == "Saga input complete?" and check["Type"] == "Choice"
     [when] = check["Choices"]
-    assert when["Next"] == "ReserveInventory"
+    assert when["Next"] == "RecordOrder"
     paths = [condition["Variable"] for condition in when["And"]]
     assert all(condition["IsPresent"] is True for condition in when["And"])
     steps_json = json.dumps([definition["States"][step] for step in STEPS])
     read = set(re.findall(r"\$\.[a-z_]+", steps_json))
-    assert read - {"$.failure", "$.steps"} == set(paths)
+    assert read - {"$.failure", "$.steps", "$.duplicate"} == set(paths)
     assert definition["States"][check["Default"]] == {
         "Type": "Fail",
         "Error": "SagaInputIncomplete",
@@ -271,7 +281,7 @@ def test_state_machine_role_reaches_only_the_tables_and_function_its_steps_use(
         }
 
     assert table_names("dynamodb:UpdateItem") == {"Inventory", "Orders", "Shipments"}
-    assert table_names("dynamodb:PutItem") == {"Shipments"}
+    assert table_names("dynamodb:PutItem") == {"Orders", "Shipments"}
     assert {a for a in found if a.startswith("dynamodb:")} == {
         "dynamodb:UpdateItem",
         "dynamodb:PutItem",
@@ -381,11 +391,8 @@ def test_standard_api_starts_an_execution_with_the_body_as_input(
     integration = method["Integration"]
     assert integration["Type"] == "AWS" and integration["PassthroughBehavior"] == "NEVER"
     assert "states:action/StartExecution" in json.dumps(integration["Uri"])
-    request = resolve(integration["RequestTemplates"]["application/json"], template)
-    assert request == (
-        f'{{"stateMachineArn": "{machine_id}", '
-        '"input": "{\\"body\\": $util.escapeJavaScript($input.json(\'$\'))}"}'
-    )
+    # What the request template renders to: test_start_execution_template.py.
+    assert set(integration["RequestTemplates"]) == {"application/json"}
     assert [r["StatusCode"] for r in method["MethodResponses"]] == ["200", "400", "500"]
     role_id = integration["Credentials"]["Fn::GetAtt"][0]
     assert grants(template, role_id) == {"states:StartExecution": [json.dumps({"Ref": machine_id})]}
@@ -741,6 +748,18 @@ SAGA_ERRORS: list[tuple[Any, str]] = [
     (
         lambda s: {"steps": saga_steps(s, "A"), "log_level": "ALL"},
         "log_level='ALL': use sfn.LogLevel.ALL",
+    ),
+    (
+        lambda s: {"steps": saga_steps(s, "A"), "duplicate_errors": "Claimed"},
+        "duplicate_errors='Claimed': give a list of error names",
+    ),
+    (
+        lambda s: {"steps": saga_steps(s, "A"), "duplicate_errors": ["States.ALL"]},
+        "duplicate_errors='States.ALL': name the error your first action raises",
+    ),
+    (
+        lambda s: {"steps": saga_steps(s, "A"), "duplicate_errors": [""]},
+        "duplicate_errors='': give error names such as",
     ),
 ]
 

@@ -123,6 +123,27 @@ def test_refund_refunds_a_charge_once(payment: ModuleType) -> None:
     assert item["status"] == "REFUNDED"
 
 
+def test_a_refunded_payment_is_never_paid(payment: ModuleType) -> None:
+    """A charge for an order whose payment was refunded fails: it neither counts as paid
+    (the saga would ship) nor silently charges the customer again."""
+    refunded = call(payment, CHARGE) | {"status": "REFUNDED"}
+    assert call(payment, REFUND) == refunded
+    with pytest.raises(payment.PaymentRefunded, match="order o-1 was refunded"):
+        call(payment, CHARGE)
+    [item] = stored(payment)
+    assert item["status"] == "REFUNDED" and item["charge_id"] == refunded["charge_id"]
+
+
+def test_a_refunded_record_alone_is_not_paid(payment: ModuleType) -> None:
+    """The record as the saga's compensation leaves it, whoever wrote it."""
+    payment.table.put_item(
+        Item={"order_id": "o-1", "status": "REFUNDED", "amount_cents": 4200, "charge_id": "ch_1"}
+    )
+    with pytest.raises(payment.PaymentRefunded):
+        call(payment, CHARGE)
+    assert [item["status"] for item in stored(payment)] == ["REFUNDED"]
+
+
 def test_refund_without_a_charge_does_nothing(payment: ModuleType) -> None:
     assert call(payment, REFUND) == {"order_id": "o-1", "status": "NONE"}
     assert stored(payment) == []

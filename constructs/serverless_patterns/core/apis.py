@@ -4,8 +4,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Annotations
+from aws_cdk import Annotations, CfnResource, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_iam as iam
 
 from constructs import Construct
 from serverless_patterns.core.compliance import acknowledge
@@ -16,6 +17,8 @@ from serverless_patterns.core.validation import Problems
 HTTP_METHODS = frozenset({"ANY", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 DEFAULT_RATE_LIMIT = 100  # requests per second, steady state, per stage
 DEFAULT_BURST_LIMIT = 200
+#: Context key: ``false`` when the account's API Gateway logging role is managed elsewhere.
+MANAGE_ACCOUNT_CONTEXT = "serverless-patterns:manage-api-gateway-account"
 _PATH = re.compile(
     r"^/([A-Za-z0-9._~-]+|\{[A-Za-z0-9_]+\+?\})(/([A-Za-z0-9._~-]+|\{[A-Za-z0-9_]+\+?\}))*$"
 )
@@ -126,31 +129,74 @@ def rest_api(
     )
     settings = {
         "endpoint_types": [apigw.EndpointType.REGIONAL],
-        # The account-level role API Gateway needs to write access and execution logs.
-        "cloud_watch_role": True,
+        # The account-level logging role is one setting per account and region: the stack's
+        # one ApiGatewayAccount (below) sets it, never each API.
+        "cloud_watch_role": False,
         "default_method_options": apigw.MethodOptions(
             authorization_type=authorization_type, authorizer=authorizer
         ),
         "deploy_options": apigw.StageOptions(**stage),
         **overrides,
     }
+    if settings["cloud_watch_role"]:
+        raise ValueError(
+            f"{construct_id}: rest_api_props.cloud_watch_role=True would add a second "
+            "AWS::ApiGateway::Account to the stack; omit it: the stack's one ApiGatewayAccount "
+            f"sets the logging role (context {MANAGE_ACCOUNT_CONTEXT}=false turns that off)"
+        )
     api = apigw.RestApi(scope, construct_id, **settings)
+    account = api_gateway_account(scope, api.node.default_child)
+    if account is not None:
+        api.deployment_stage.node.add_dependency(account)
     _acknowledge_defaults(api, authorization_type)
     return api
+
+
+def api_gateway_account(scope: Construct, api: CfnResource) -> apigw.CfnAccount | None:
+    """The stack's one ``AWS::ApiGateway::Account``: the role API Gateway writes logs with.
+
+    A stage that writes access or execution logs fails to create ("CloudWatch Logs role ARN
+    must be set in account settings to enable logging") until this account-wide, per-region
+    setting exists, so every logging stage depends on it. It is a singleton per stack: two
+    would point at different roles and the last writer would win. Created after the first
+    API (as aws-cdk does) and retained on delete, since other stacks' stages may rely on it.
+    Teams that manage the setting elsewhere set the context key
+    ``serverless-patterns:manage-api-gateway-account`` to ``false``: then nothing is created.
+    """
+    if scope.node.try_get_context(MANAGE_ACCOUNT_CONTEXT) in (False, "false"):
+        return None
+    stack = Stack.of(scope)
+    existing = stack.node.try_find_child("ApiGatewayAccount")
+    if isinstance(existing, apigw.CfnAccount):
+        return existing
+    role = iam.Role(
+        stack,
+        "ApiGatewayCloudWatchRole",
+        assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+        managed_policies=[
+            iam.ManagedPolicy.from_aws_managed_policy_name(
+                "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+            )
+        ],
+        description="The account-level role API Gateway writes access and execution logs with",
+    )
+    role.apply_removal_policy(RemovalPolicy.RETAIN)
+    acknowledge(
+        role,
+        "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+        "service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+        "The account-level role API Gateway writes logs with: this AWS-managed policy is "
+        "the one AWS documents for it and allows only CloudWatch Logs writes.",
+    )
+    account = apigw.CfnAccount(stack, "ApiGatewayAccount", cloud_watch_role_arn=role.role_arn)
+    account.apply_removal_policy(RemovalPolicy.RETAIN)
+    account.node.add_dependency(api)
+    return account
 
 
 def _acknowledge_defaults(
     api: apigw.RestApi, authorization_type: apigw.AuthorizationType | None
 ) -> None:
-    role = api.node.try_find_child("CloudWatchRole")
-    if role is not None:
-        acknowledge(
-            role,
-            "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
-            "service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
-            "The account-level role API Gateway writes logs with: this AWS-managed policy is "
-            "the one AWS documents for it and allows only CloudWatch Logs writes.",
-        )
     acknowledge(
         api.deployment_stage,
         "AwsSolutions::AwsSolutions-APIG3",

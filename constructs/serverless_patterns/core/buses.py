@@ -304,7 +304,7 @@ def archive(
     source), including those other accounts publish. Replayed events carry a
     ``replay-name`` field and are not archived again.
     """
-    return events.Archive(
+    kept = events.Archive(
         scope,
         construct_id,
         source_event_bus=bus,
@@ -312,6 +312,13 @@ def archive(
         retention=retention,
         description="Every event on this bus, kept for replay",
     )
+    # aws-cdk renders KmsKeyIdentifier "" without a key (aws/aws-cdk#37847), which some
+    # regions reject; absent means the AWS-owned key, as the AWS::Events::Archive reference says.
+    resource = kept.node.default_child
+    assert isinstance(resource, events.CfnArchive)
+    if resource.kms_key_identifier == "":
+        resource.add_property_deletion_override("KmsKeyIdentifier")
+    return kept
 
 
 def allow_publishers(

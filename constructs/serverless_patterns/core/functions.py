@@ -2,40 +2,19 @@
 
 from collections.abc import Mapping
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_ssm as ssm
 
 from constructs import Construct
 from serverless_patterns.core.compliance import XRAY_WILDCARD, acknowledge
+from serverless_patterns.core.layers import powertools_layer
 from serverless_patterns.core.logs import log_group
 from serverless_patterns.core.props import merge
 
 DEFAULT_RUNTIME = lambda_.Runtime.PYTHON_3_14
 DEFAULT_MEMORY_MB = 256
 DEFAULT_TIMEOUT = Duration.seconds(10)
-#: The Powertools release the example handlers are tested against (pyproject.toml pins the same).
-POWERTOOLS_VERSION = "3.37.0"
-
-
-def powertools_layer(scope: Construct, architecture: lambda_.Architecture) -> lambda_.ILayerVersion:
-    """The public Powertools layer for ``architecture``, one per stack, region-agnostic.
-
-    The layer ARN is read at deploy time from the public SSM parameter Powertools publishes
-    for each release, so the same template deploys to every region and stays pinned.
-    """
-    stack = Stack.of(scope)
-    construct_id = f"PowertoolsLayer-{architecture.name}"
-    existing = stack.node.try_find_child(construct_id)
-    if existing is not None:
-        return existing  # type: ignore[return-value]
-    parameter = (
-        f"/aws/service/powertools/python/{architecture.name}/"
-        f"{DEFAULT_RUNTIME.name}/{POWERTOOLS_VERSION}"
-    )
-    arn = ssm.StringParameter.value_for_string_parameter(stack, parameter)
-    return lambda_.LayerVersion.from_layer_version_arn(stack, construct_id, arn)
 
 
 def python_function(
@@ -51,10 +30,10 @@ def python_function(
     """A Python function with the library's defaults; ``options`` override any of them.
 
     Defaults: current Python runtime, arm64, 256 MB, 10 s timeout, active X-Ray tracing,
-    JSON logs into a dedicated log group with explicit retention, the Powertools layer, and a
-    role that may only write its own logs (grants add the rest). ``environment`` and
-    ``options.environment`` extend the Powertools settings; ``options.layers`` extend the
-    Powertools layer.
+    JSON logs into a dedicated log group with explicit retention, the stack's Powertools layer
+    (built from the installed release, see ``core.layers``), and a role that may only write
+    its own logs (grants add the rest). ``environment`` and ``options.environment`` extend the
+    Powertools settings; ``options.layers`` extend the Powertools layer.
     """
     settings = merge(
         {
@@ -73,7 +52,7 @@ def python_function(
         **settings.get("environment", {}),
     }
     settings["layers"] = [
-        powertools_layer(scope, settings["architecture"]),
+        powertools_layer(scope),
         *settings.get("layers", []),
     ]
     logs = settings.get("log_group")

@@ -11,9 +11,41 @@ from serverless_patterns.core.props import merge
 from serverless_patterns.core.validation import Problems, is_token
 
 DLQ_RETENTION = Duration.days(14)
-DEFAULT_MAX_RECEIVE_COUNT = 3
+#: Receives before a message is dead-lettered. AWS recommends at least 5 for a queue Lambda
+#: consumes, so that receives Lambda throttles do not dead-letter good messages.
+DEFAULT_MAX_RECEIVE_COUNT = 5
+MIN_LAMBDA_MAX_RECEIVE_COUNT = 5
+#: The AWS-managed SQS key: its key policy cannot be changed, so services that send to a
+#: queue (SNS, EventBridge, S3) cannot use it.
+AWS_MANAGED_KEY_ALIAS = "alias/aws/sqs"
 #: AWS's guidance: a queue's visibility timeout is at least 6 x its consumer's timeout.
 VISIBILITY_TIMEOUT_FACTOR = 6
+
+
+def validate_lambda_max_receive_count(problems: Problems, option: str, value: int | None) -> None:
+    """``value`` receives are allowed on a queue Lambda consumes: at least 5, at most 1,000."""
+    if value is None or is_token(value):
+        return
+    if not MIN_LAMBDA_MAX_RECEIVE_COUNT <= value <= 1000:
+        problems.add(
+            option,
+            value,
+            f"give {MIN_LAMBDA_MAX_RECEIVE_COUNT} to 1000: a queue Lambda consumes needs at "
+            "least 5 receives, or messages Lambda throttled are dead-lettered unprocessed",
+        )
+
+
+def uses_aws_managed_key(queue: sqs.IQueue) -> bool:
+    """True if ``queue`` is known to be encrypted with ``alias/aws/sqs``."""
+    if isinstance(queue, sqs.Queue) and queue.encryption_type == sqs.QueueEncryption.KMS_MANAGED:
+        return True
+    key = queue.encryption_master_key
+    return key is not None and _is_alias(key, AWS_MANAGED_KEY_ALIAS)
+
+
+def _is_alias(key: object, alias: str) -> bool:
+    name = getattr(key, "alias_name", None)
+    return isinstance(name, str) and not is_token(name) and name == alias
 
 
 def dead_letter_queue(scope: Construct, construct_id: str, *, fifo: bool = False) -> sqs.Queue:

@@ -12,7 +12,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from serverless_patterns.core import alarms
 from serverless_patterns.core.props import merge
-from serverless_patterns.core.validation import Problems
+from serverless_patterns.core.validation import Problems, is_token
 
 #: The AWS-managed SNS key: no monthly fee, and SNS decrypts before it delivers, so the
 #: SSE-SQS queues of ``core.queues`` receive the messages. Its key policy cannot be changed:
@@ -47,6 +47,35 @@ def topic(scope: Construct, construct_id: str, *, props: sns.TopicProps | None =
         assert isinstance(resource, sns.CfnTopic)
         resource.kms_master_key_id = AWS_MANAGED_KEY_ALIAS
     return created
+
+
+def uses_aws_managed_key(topic: sns.ITopic) -> bool:
+    """True if ``topic`` is known to be encrypted with ``alias/aws/sns``."""
+    key = topic.master_key
+    if key is not None:
+        name = getattr(key, "alias_name", None)
+        return isinstance(name, str) and not is_token(name) and name == AWS_MANAGED_KEY_ALIAS
+    resource = topic.node.default_child if isinstance(topic, sns.Topic) else None
+    key_id = resource.kms_master_key_id if isinstance(resource, sns.CfnTopic) else None
+    return (
+        isinstance(key_id, str) and not is_token(key_id) and key_id.endswith(AWS_MANAGED_KEY_ALIAS)
+    )
+
+
+def validate_alarm_topic(problems: Problems, topic: sns.ITopic | None) -> None:
+    """CloudWatch must be able to publish to ``topic``: never through ``alias/aws/sns``.
+
+    A topic encrypted with the AWS-managed key accepts nothing from CloudWatch: its key
+    policy cannot grant ``cloudwatch.amazonaws.com`` the ``kms:Decrypt`` and
+    ``kms:GenerateDataKey*`` that publishing needs, and the alarm action fails silently.
+    """
+    if topic is not None and uses_aws_managed_key(topic):
+        problems.add(
+            "alarm_topic",
+            "encrypted with alias/aws/sns",
+            "CloudWatch cannot publish to it: use a customer-managed key whose policy allows "
+            "cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey*, or no encryption",
+        )
 
 
 def is_fifo(topic_props: sns.TopicProps | None, existing_topic: sns.ITopic | None) -> bool:

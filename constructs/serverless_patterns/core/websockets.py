@@ -10,7 +10,11 @@ from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_iam as iam
 
 from constructs import Construct
-from serverless_patterns.core.apis import DEFAULT_BURST_LIMIT, DEFAULT_RATE_LIMIT
+from serverless_patterns.core.apis import (
+    DEFAULT_BURST_LIMIT,
+    DEFAULT_RATE_LIMIT,
+    api_gateway_account,
+)
 from serverless_patterns.core.compliance import acknowledge
 from serverless_patterns.core.logs import log_group
 from serverless_patterns.core.props import merge
@@ -110,6 +114,9 @@ def websocket_api(
             apigwv2.LogGroupLogDestination(log_group(scope, f"{construct_id}AccessLogs"))
         ),
     )
+    account = api_gateway_account(scope, api.node.default_child)
+    if account is not None:
+        stage.node.add_dependency(account)  # it writes access logs: the role must exist first
     return api, stage
 
 

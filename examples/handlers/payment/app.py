@@ -3,8 +3,11 @@
 Step Functions invokes this function directly (``LambdaInvoke``) with
 ``{"operation": "charge" | "refund", "order_id": ..., ...}``. A failure is raised as an
 exception: its class name becomes the error the saga sees (``PaymentDeclined``,
-``InvalidPaymentRequest``, ``PaymentProviderUnavailable``), so the state machine can retry
-the transient one and compensate after the others.
+``PaymentRefunded``, ``InvalidPaymentRequest``, ``PaymentProviderUnavailable``), so the state
+machine can retry the transient one and compensate after the others.
+
+Only a ``CHARGED`` payment counts as paid: a repeated charge returns it (charge once). A
+``REFUNDED`` one is money given back, never a payment: charging that order again fails.
 
 The payment provider is simulated: payment tokens name the outcome, as a provider's test
 tokens do (``tok_declined`` is declined, ``tok_unavailable`` finds the provider down, any
@@ -36,6 +39,10 @@ class InvalidPaymentRequest(Exception):
 
 class PaymentDeclined(Exception):
     """The provider declined the charge: the order cannot go on."""
+
+
+class PaymentRefunded(Exception):
+    """The order's payment was refunded (the saga compensated it): it is not paid."""
 
 
 class PaymentProviderUnavailable(Exception):
@@ -83,9 +90,12 @@ def charge(event: dict[str, Any]) -> dict[str, Any]:
         raise InvalidPaymentRequest("; ".join(problems))
     order_id = event["order_id"]
     existing = table.get_item(Key={"order_id": order_id}, ConsistentRead=True).get("Item")
-    if existing is not None and existing["status"] in {"CHARGED", "REFUNDED"}:
+    status = existing["status"] if existing is not None else None
+    if status == "CHARGED":
         logger.info("order already charged", extra={"order_id": order_id})
         return answer(existing)  # a retry of a charge that went through: charge once only
+    if status == "REFUNDED":
+        raise PaymentRefunded(f"the payment of order {order_id} was refunded: place a new order")
     token = event["payment_token"]
     if token == UNAVAILABLE_TOKEN:
         raise PaymentProviderUnavailable("the payment provider did not answer; try again")

@@ -9,10 +9,20 @@ cancelled, and nothing is counted twice. A message with more distinct terms than
 transaction holds is counted in parts, each with its own marker, so a retry after a partial
 failure finishes the remaining parts only.
 
-Each term item carries ``shard`` (a constant) and ``count``: the table's ``by_count`` index
-sorts every term by count, so the API's "top N" is one Query. Concurrent counters touching
-the same popular term can conflict; a conflicted transaction is retried here a few times,
-then the message returns to the queue (and, after five receives, its dead-letter queue).
+Each term item carries ``shard`` and ``count``; the table's ``by_count`` index sorts the
+terms of each shard by count, and the API merges the top N of every shard. The shard is
+``terms#<crc32(term) mod TERMS_SHARDS>``: always the same for a term (so each term has one
+count, in one shard), and spread over ``TERMS_SHARDS`` index partitions instead of one hot one
+(DynamoDB developer guide, "Using write sharding to distribute workloads evenly").
+
+Throttling and contention are retried, then handed back to SQS. The SDK retries DynamoDB's
+throttling errors itself (standard retry mode, 3 attempts). A transaction that DynamoDB
+cancels for throttling (``ThrottlingError`` / ``ProvisionedThroughputExceeded`` reasons) or for
+a conflict on a hot term (``TransactionConflict``) is retried here with exponential backoff
+and jitter. Still throttled, the message is reported as a batch item failure, and so is the
+rest of the batch without being tried: SQS redelivers them after the visibility timeout (after
+five receives, to the dead-letter queue). A throttled transaction writes nothing, and a
+transaction that did commit has written its marker, so a redelivery still counts once.
 """
 
 import json
@@ -20,7 +30,10 @@ import os
 import random
 import re
 import time
+import zlib
 from collections import Counter
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import boto3
@@ -32,13 +45,24 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 #: DynamoDB allows 100 actions per transaction: the marker and 99 terms.
 TERMS_PER_TRANSACTION = 99
 #: Markers outlive the dead-letter queue's 14 days, so a redriven message still counts once.
 MARKER_TTL_SECONDS = 15 * 24 * 60 * 60
-CONFLICT_RETRIES = 3
+#: Attempts at a transaction DynamoDB cancels for throttling or a conflict, and the backoff.
+TRANSACTION_ATTEMPTS = 4
+BACKOFF_SECONDS = 0.05
+#: What DynamoDB answers when a table, index or account is over its throughput.
+THROTTLING_ERRORS = frozenset(
+    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+)
+#: Cancellation reasons that another try can clear (each other item's reason is "None").
+RETRYABLE_REASONS = frozenset(
+    {"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"}
+)
 MIN_LENGTH, MAX_LENGTH = 2, 40
 APOSTROPHE = "\u2019"  # the typographic apostrophe, read as "'"
 WORD = re.compile(rf"[^\W\d_]+(?:['{APOSTROPHE}-][^\W\d_]+)*")
@@ -58,11 +82,35 @@ STOP_WORDS = frozenset(STOP_WORDS_TEXT.split())
 logger = Logger()
 tracer = Tracer()
 processor = BatchProcessor(event_type=EventType.SQS)
-word_counts = boto3.resource("dynamodb").Table(os.environ["WORD_COUNTS_TABLE"])
+word_counts = boto3.resource(
+    "dynamodb", config=Config(retries={"mode": "standard", "total_max_attempts": 3})
+).Table(os.environ["WORD_COUNTS_TABLE"])
+
+
+class Throttled(RuntimeError):
+    """DynamoDB is still throttling (or contended) after the retries: SQS redelivers later."""
+
+
+@dataclass
+class Invocation:
+    """Whether DynamoDB throttled this invocation: its later messages are not tried then."""
+
+    throttled: bool = False
 
 
 class InvalidMessage(ValueError):
     """The queue holds something the API did not publish; retrying will not help."""
+
+
+def shard_of(term: str) -> str:
+    """The terms-index partition of ``term``: the same one every time, spread over the shards."""
+    return f"terms#{zlib.crc32(term.encode()) % int(os.environ['TERMS_SHARDS'])}"
+
+
+def worth_retrying(cancelled: ClientError) -> bool:
+    """A transaction cancelled only for throttling or a conflict: it can succeed later."""
+    reasons = {reason.get("Code") for reason in cancelled.response.get("CancellationReasons", [])}
+    return bool(reasons & RETRYABLE_REASONS) and reasons <= RETRYABLE_REASONS | {"None"}
 
 
 def terms(text: str) -> Counter[str]:
@@ -115,39 +163,49 @@ def count_once(marker: str, counts: list[tuple[str, int]]) -> bool:
                     },
                     "ExpressionAttributeValues": {
                         ":term": term,
-                        ":shard": os.environ["TERMS_SHARD"],
+                        ":shard": shard_of(term),
                         ":n": occurrences,
                     },
                 }
             }
         )
-    for attempt in range(CONFLICT_RETRIES + 1):
+    for attempt in range(TRANSACTION_ATTEMPTS):
+        if attempt:
+            time.sleep(random.uniform(0, BACKOFF_SECONDS * 2**attempt))
         try:
             word_counts.meta.client.transact_write_items(TransactItems=actions)
             return True
         except ClientError as error:
-            if error.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            reasons = [reason.get("Code") for reason in error.response["CancellationReasons"]]
-            if reasons[0] == "ConditionalCheckFailed":
+            code = error.response["Error"]["Code"]
+            reasons = error.response.get("CancellationReasons") or [{}]
+            if reasons[0].get("Code") == "ConditionalCheckFailed":
                 return False
-            if "TransactionConflict" not in reasons or attempt == CONFLICT_RETRIES:
+            if code in THROTTLING_ERRORS:  # the SDK has retried it already
+                raise Throttled(f"{marker}: {error}") from error
+            if code != "TransactionCanceledException" or not worth_retrying(error):
                 raise
-            time.sleep(0.05 * 2**attempt + random.uniform(0, 0.05))
-    raise AssertionError("unreachable")
+            cancelled = error
+    raise Throttled(f"{marker}: {cancelled}") from cancelled
 
 
 @tracer.capture_method
-def count_message(record: SQSRecord) -> dict[str, Any]:
+def count_message(record: SQSRecord, invocation: Invocation) -> dict[str, Any]:
+    if invocation.throttled:
+        raise Throttled("not tried: DynamoDB throttled an earlier message of this batch")
     message_id, text = published_message(record.body)
     counts = sorted(terms(text).items())
     parts = [
         counts[start : start + TERMS_PER_TRANSACTION]
         for start in range(0, len(counts), TERMS_PER_TRANSACTION)
     ]
-    counted = sum(
-        count_once(f"counted#{message_id}#{index}", part) for index, part in enumerate(parts)
-    )
+    try:
+        counted = sum(
+            count_once(f"counted#{message_id}#{index}", part) for index, part in enumerate(parts)
+        )
+    except Throttled:
+        invocation.throttled = True
+        logger.warning("throttled: SQS redelivers the message", extra={"message_id": message_id})
+        raise
     if parts and not counted:
         logger.info("duplicate delivery: already counted", extra={"message_id": message_id})
     else:
@@ -159,5 +217,8 @@ def count_message(record: SQSRecord) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return process_partial_response(
-        event=event, record_handler=count_message, processor=processor, context=context
+        event=event,
+        record_handler=partial(count_message, invocation=Invocation()),
+        processor=processor,
+        context=context,
     )

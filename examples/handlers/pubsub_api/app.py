@@ -5,13 +5,16 @@ Routes (bad input is a 4xx JSON error ``{"statusCode": ..., "message": ...}``):
 - ``POST /publishers`` ``{"name"}`` and ``POST /subscribers`` ``{"name"}``: register; 201 with
   the new id.
 - ``PUT`` / ``DELETE /subscribers/{subscriber_id}/topics/{topic}``: subscribe / unsubscribe.
-- ``POST /topics/{topic}/messages`` ``{"publisher_id", "text"}``: store the message and publish
-  it to the SNS topic; 202 with its id. Delivery to subscribers and word counting happen
-  behind the topic, so a burst of publishers costs two writes each and nothing more.
+- ``POST /topics/{topic}/messages`` ``{"publisher_id", "text"}``: publish the message to the SNS
+  topic; 202 with its id. Storing it, delivering it to subscribers and counting its words
+  happen behind the topic, so a burst of publishers costs one write each and nothing more,
+  and no message is stored that was not published. If the publish fails or times out, the
+  answer is a 503 JSON error to retry.
 - ``GET /subscribers/{subscriber_id}/messages``: the subscriber's inbox, newest first.
-- ``GET /messages/{message_id}``: one stored message.
-- ``GET /terms?limit=N``: the N most popular terms (default 10, at most 100): one Query on
-  the word-count table's count index.
+- ``GET /messages/{message_id}``: one stored message (stored by the delivery consumer, within
+  seconds of the 202).
+- ``GET /terms?limit=N``: the N most popular terms (default 10, at most 100): the top N of
+  each shard of the word-count table's count index, merged.
 """
 
 import json
@@ -30,7 +33,8 @@ from aws_lambda_powertools.event_handler.exceptions import (
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import ClientError
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 from rest_json import json_body, query_page, resolver, stored_item
 
 TOPIC = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -52,7 +56,14 @@ publishers = dynamodb.Table(os.environ["PUBLISHERS_TABLE"])
 subscribers = dynamodb.Table(os.environ["SUBSCRIBERS_TABLE"])
 messages = dynamodb.Table(os.environ["MESSAGES_TABLE"])
 word_counts = dynamodb.Table(os.environ["WORD_COUNTS_TABLE"])
-sns = boto3.client("sns")
+#: Two attempts of at most 1 s to connect and 2 s to read, plus one backoff (at most 1 s):
+#: a slow SNS answers a 503 within about 7 s, before the function's 10 s timeout.
+sns = boto3.client(
+    "sns",
+    config=Config(
+        connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 2}
+    ),
+)
 
 
 def now() -> str:
@@ -167,16 +178,15 @@ def publish(topic: str) -> tuple[dict[str, Any], int]:
         "text": text,
         "published_at": now(),
     }
-    messages.put_item(Item=message, ConditionExpression="attribute_not_exists(id)")
     try:
         sns.publish(
             TopicArn=os.environ["TOPIC_ARN"],
             Message=json.dumps(message),
             MessageAttributes={"topic": {"DataType": "String", "StringValue": topic}},
         )
-    except ClientError:
-        # Not published: forget it, so the caller's retry is the only copy.
-        messages.delete_item(Key={"id": message["id"]})
+    except (BotoCoreError, ClientError):
+        # Refused, timed out or unreachable: nothing was stored, so the caller's retry is the
+        # only copy (unless SNS took a timed-out publish: then the retry is a second message).
         logger.exception("publishing failed", extra={"message_id": message["id"]})
         raise ServiceError(503, "the message could not be published: try again") from None
     logger.info("message published", extra={"message_id": message["id"], "topic": topic})
@@ -219,13 +229,20 @@ def popular_terms() -> dict[str, Any]:
     limit_text = app.current_event.get_query_string_value("limit", str(DEFAULT_TERMS))
     if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_TERMS:
         raise BadRequestError(f"limit must be a whole number from 1 to {MAX_TERMS}")
-    page = word_counts.query(
-        IndexName=os.environ["TERMS_INDEX"],
-        KeyConditionExpression=Key("shard").eq(os.environ["TERMS_SHARD"]),
-        ScanIndexForward=False,
-        Limit=int(limit_text),
-    )
-    return {"terms": [{"term": item["term"], "count": item["count"]} for item in page["Items"]]}
+    limit = int(limit_text)
+    # Each term lives in one shard, so the top N overall are among the top N of the shards.
+    top = [
+        item
+        for shard in range(int(os.environ["TERMS_SHARDS"]))
+        for item in word_counts.query(
+            IndexName=os.environ["TERMS_INDEX"],
+            KeyConditionExpression=Key("shard").eq(f"terms#{shard}"),
+            ScanIndexForward=False,
+            Limit=limit,
+        )["Items"]
+    ]
+    top.sort(key=lambda item: (-item["count"], item["term"]))
+    return {"terms": [{"term": item["term"], "count": item["count"]} for item in top[:limit]]}
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -1,9 +1,11 @@
-"""Delivery: copy each published message into the inbox of every subscriber of its topic.
+"""Delivery: copy each published message into the inbox of every subscriber of its topic,
+then store it in the messages table.
 
 Consumes the ``delivery`` queue of the published-messages topic (raw delivery: each SQS body
 is the message the API published). Subscribers of a topic come from the subscribers table's
 ``by_topic`` index. An inbox entry is keyed by the message's publication time and id, so a
-message SQS delivers twice is written twice to the same key: one entry, nothing doubled.
+message SQS delivers twice is written twice to the same key: one entry, nothing doubled. The
+message is stored last, under its id: a stored message has been delivered.
 A message that cannot be read is reported as a batch item failure and, after three receives,
 moves to the delivery dead-letter queue (alarmed).
 """
@@ -31,7 +33,9 @@ FIELDS = ("id", "topic", "publisher_id", "text", "published_at")
 logger = Logger()
 tracer = Tracer()
 processor = BatchProcessor(event_type=EventType.SQS)
-subscribers = boto3.resource("dynamodb").Table(os.environ["SUBSCRIBERS_TABLE"])
+dynamodb = boto3.resource("dynamodb")
+subscribers = dynamodb.Table(os.environ["SUBSCRIBERS_TABLE"])
+messages = dynamodb.Table(os.environ["MESSAGES_TABLE"])
 
 
 class InvalidMessage(ValueError):
@@ -84,6 +88,7 @@ def deliver(record: SQSRecord) -> int:
                     "expires_at": expires_at,
                 }
             )
+    messages.put_item(Item=message)
     logger.info(
         "message delivered",
         extra={

@@ -1,0 +1,72 @@
+"""API Gateway's mapping-template variables, for rendering a template with ``airspeed``.
+
+What API Gateway gives a request template (`$input`, `$util`, `$context`), as its
+"Variables for data transformations" reference describes them
+(docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-mapping-template-reference.html).
+The template itself is rendered by airspeed, the Velocity engine the AWS emulators use.
+"""
+
+import json
+from typing import Any
+
+import airspeed
+
+#: What Apache Commons Lang's ``escapeJavaScript`` (Java Velocity's, hence API Gateway's)
+#: writes for the characters it escapes by name; others below 32 become ``\\u00XX``.
+_NAMED_ESCAPES = {
+    "'": "\\'",
+    '"': '\\"',
+    "\\": "\\\\",
+    "/": "\\/",
+    "\b": "\\b",
+    "\n": "\\n",
+    "\t": "\\t",
+    "\f": "\\f",
+    "\r": "\\r",
+}
+
+
+def escape_javascript(text: str) -> str:
+    """``$util.escapeJavaScript``: "escapes the characters in a string using JavaScript string
+    rules" and turns every ``'`` into ``\\'`` (the reference's own note).
+
+    Java strings are UTF-16, so a character outside the ASCII range becomes one ``\\uXXXX``
+    per UTF-16 code unit (two for an emoji), hex in upper case.
+    """
+    out = []
+    units = text.encode("utf-16-be")
+    for index in range(0, len(units), 2):
+        unit = int.from_bytes(units[index : index + 2], "big")
+        char = chr(unit)
+        if char in _NAMED_ESCAPES:
+            out.append(_NAMED_ESCAPES[char])
+        elif unit < 32 or unit > 0x7F:
+            out.append(f"\\u{unit:04X}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+class Input:
+    """``$input`` of a request whose body is ``body`` (text)."""
+
+    def __init__(self, body: str) -> None:
+        self.body = body
+
+    def json(self, path: str) -> str:
+        """``$input.json('$')``: the body's JSON as a JSON string (only ``$`` is needed here)."""
+        assert path == "$", path
+        return json.dumps(json.loads(self.body), ensure_ascii=False, separators=(",", ":"))
+
+
+class Util:
+    """``$util``: the functions the templates under test call."""
+
+    def escapeJavaScript(self, text: str) -> str:  # API Gateway's name for it
+        return escape_javascript(text)
+
+
+def render(template: str, body: str, context: dict[str, Any] | None = None) -> str:
+    """``template`` rendered for a request with ``body``, as API Gateway sends it on."""
+    namespace = {"input": Input(body), "util": Util(), "context": context or {}}
+    return str(airspeed.Template(template).merge(namespace))
