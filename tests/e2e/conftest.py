@@ -26,6 +26,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 
 REGION = "us-east-1"
+#: A cold start in the emulator imports the handler and its layers on a shared 2-core machine.
+HTTP_TIMEOUT = 60
 #: What the emulator accepts; nothing here is a real credential.
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "test",
@@ -114,7 +116,7 @@ class RestApi:
             headers = dict(request.headers.items())
         http = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(http, timeout=30) as answer:
+            with urllib.request.urlopen(http, timeout=HTTP_TIMEOUT) as answer:
                 return Response(answer.status, answer.read().decode())
         except urllib.error.HTTPError as error:
             return Response(error.code, error.read().decode())
@@ -301,7 +303,7 @@ class JobsApi:
         # The emulator gap, worked around in the open: the one job that appears in the jobs
         # table (observed, not written) once the worker picks ours up is ours.
         new = eventually(
-            lambda: self._job_ids() - known, timeout=30, what="the job reaches the jobs table"
+            lambda: self._job_ids() - known, timeout=60, what="the job reaches the jobs table"
         )
         assert len(new) == 1, f"jobs submitted concurrently; cannot tell ours: {new}"
         return new.pop()

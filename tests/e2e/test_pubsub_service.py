@@ -49,8 +49,12 @@ def test_a_published_message_reaches_subscribers_and_counts_its_terms(api):
     assert published.status == 202, published
     message_id = published.json["message_id"]
 
-    stored = api.call("GET", f"messages/{message_id}")
-    assert stored.status == 200, stored
+    # The delivery consumer stores the message (the publish path only publishes).
+    stored = eventually(
+        lambda: (answer := api.call("GET", f"messages/{message_id}")).status == 200 and answer,
+        timeout=TIMEOUT,
+        what="the message is stored",
+    )
     assert stored.json["text"] == text and stored.json["topic"] == topic
 
     inbox = eventually(

@@ -223,15 +223,18 @@ def _consumers(template: dict) -> int:
     )
 
 
+#: Test modules running at once: their Lambda cold starts share the emulator's 2 cores.
+PARALLEL_MODULES = 4
+
 #: ``STACK = "SyncApi"`` or ``STACK, CONSTRUCT = "AsyncApi", ...`` in a test module.
 _STACK = re.compile(r'^STACK(?:, \w+)* = "(\w+)"', re.MULTILINE)
 
 
 class TestRuns:
     """The e2e test modules, each in its own pytest process, started as soon as the stack it
-    drives (its ``STACK``) is deployed; the others once every stack is. Most of their time is
-    waiting (a poison message's receives), so they overlap the remaining deploys and each
-    other."""
+    drives (its ``STACK``) is deployed (at most :data:`PARALLEL_MODULES` at once); the others
+    once every stack is. Most of their time is waiting (a poison message's receives), so they
+    overlap the remaining deploys and each other."""
 
     def __init__(self, endpoint: str) -> None:
         self.env = client_env(endpoint)
@@ -243,11 +246,12 @@ class TestRuns:
             if "pytestmark = pytest.mark.e2e" in text:  # not test_adapt.py, a unit test
                 match = _STACK.search(text)
                 self.waiting[module] = match.group(1) if match else None
+        self.ready: list[Path] = []
         self.running: dict[Path, subprocess.Popen[bytes]] = {}
+        self.failed: list[str] = []
         self.started = time.monotonic()
 
     def _start(self, module: Path) -> None:
-        del self.waiting[module]
         # --confcutdir: not tests/conftest.py, which loads the CDK (jsii) and moto.
         command = [sys.executable, "-m", "pytest", "-m", "e2e", "--confcutdir=tests/e2e"]
         with (self.reports / f"{module.stem}.log").open("wb") as output:
@@ -263,28 +267,36 @@ class TestRuns:
     def deployed(self, stack: str) -> None:
         for module, needs in list(self.waiting.items()):
             if needs == stack:
-                self._start(module)
+                self.ready.append(self.waiting.pop(module) and module)
+        self._start_ready()
+
+    def _start_ready(self) -> None:
+        """Start ready modules while fewer than :data:`PARALLEL_MODULES` run."""
+        for module, run in list(self.running.items()):
+            if run.poll() is not None:
+                self._report(module, run)
+        while self.ready and len(self.running) < PARALLEL_MODULES:
+            self._start(self.ready.pop(0))
+
+    def _report(self, module: Path, run: subprocess.Popen[bytes]) -> None:
+        del self.running[module]
+        output = (self.reports / f"{module.stem}.log").read_text()
+        lines = output.strip().splitlines() or ["(no output)"]
+        log(f"{module.name}: {lines[-1]} (at {time.monotonic() - self.started:.0f} s)")
+        if run.returncode:
+            self.failed.append(module.name)
+            sys.stdout.write(output)
 
     def finish(self) -> int:
-        """Start the rest, wait for all, report each as it ends; 0 if all passed."""
-        for module in list(self.waiting):
-            self._start(module)
-        failed = []
-        while self.running:
-            for module, run in list(self.running.items()):
-                if run.poll() is None:
-                    continue
-                del self.running[module]
-                output = (self.reports / f"{module.stem}.log").read_text()
-                lines = output.strip().splitlines() or ["(no output)"]
-                log(f"{module.name}: {lines[-1]} ({time.monotonic() - self.started:.0f} s)")
-                if run.returncode:
-                    failed.append(module.name)
-                    sys.stdout.write(output)
+        """Run the rest, wait for all, report each as it ends; 0 if all passed."""
+        self.ready += list(self.waiting)
+        self.waiting.clear()
+        while self.ready or self.running:
+            self._start_ready()
             time.sleep(0.2)
-        if failed:
-            log(f"FAILED: {', '.join(failed)}")
-        return 1 if failed else 0
+        if self.failed:
+            log(f"FAILED: {', '.join(self.failed)}")
+        return 1 if self.failed else 0
 
     def stop(self) -> None:
         for run in self.running.values():
