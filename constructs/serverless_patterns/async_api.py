@@ -3,12 +3,13 @@
 import re
 from pathlib import Path
 
-from aws_cdk import Annotations, Duration
+from aws_cdk import Annotations, Duration, Names
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_integrations as ws_integrations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sns as sns
@@ -33,6 +34,7 @@ from serverless_patterns.core.integrations import (
 from serverless_patterns.core.props import merge, options_of
 from serverless_patterns.core.queues import (
     DEFAULT_MAX_RECEIVE_COUNT,
+    DLQ_RETENTION,
     consume,
     dead_letter_queue,
     queue,
@@ -57,6 +59,15 @@ DEFAULT_BATCH_SIZE = 10
 #: Workers running at once: a burst waits in the queue instead of hammering the database.
 DEFAULT_MAX_CONCURRENCY = 5
 TTL_ATTRIBUTE = "expires_at"
+#: How long a job record is kept after its last change (then DynamoDB's TTL deletes it).
+DEFAULT_JOB_RETENTION = Duration.days(30)
+#: What the notifier needs of the table's stream (``dynamodb:ListStreams`` takes no stream
+#: ARN: granted on one, as ``TableV2.grant_stream_read`` does, it has no effect).
+STREAM_READ_ACTIONS = [
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+]
 NEW_IMAGES = (dynamodb.StreamViewType.NEW_IMAGE, dynamodb.StreamViewType.NEW_AND_OLD_IMAGES)
 #: Any JSON object: the default job schema.
 ANY_JSON_OBJECT = apigw.JsonSchema(
@@ -78,17 +89,33 @@ class AsyncApi(Construct):
     ``job_id`` keyword), which the library's runtime wraps: it records each job in the jobs
     table (``running``, then ``succeeded`` with the result, ``pending`` with the error while
     retries remain, ``failed`` on the last receive), reports failed messages to SQS as batch
-    item failures, and skips duplicate deliveries of a job that already succeeded. After
-    ``max_receive_count`` receives a message moves to the dead-letter queue (kept 14 days,
-    alarmed) for redrive.
+    item failures, and skips duplicate deliveries of a job that already succeeded. A
+    processor that cannot be imported fails each job with that reason.
+
+    After ``max_receive_count`` receives SQS moves a message on, whatever the worker did (it
+    may have timed out or run out of memory on its last receive): into the recorder queue,
+    whose library function marks the job ``failed`` (never over ``succeeded``) and forwards
+    the message unchanged to the dead-letter queue (kept 14 days, alarmed) for redrive. So
+    every job that leaves the queue ends ``succeeded`` or ``failed``. With ``existing_queue``
+    there is no recorder (its redrive policy is yours): a job whose worker dies on the last
+    receive stays ``running`` until its record expires. Job records expire
+    ``job_retention`` after their last change.
+
+    A body SQS refuses as too large (over the queue's maximum message size, 1,048,576 bytes
+    by default, counting the ``job_id`` attribute) gets ``413``; one it refuses as invalid
+    (characters outside SQS's allowed set) gets ``400``; any other refusal ``500``.
 
     ``GET <path>/{job_id}`` answers the job's status and result (404 while unknown). A
     WebSocket API (``wss://.../prod?job_id=<id>``, or a message ``{"job_id": "<id>"}``)
-    subscribes a connection to jobs; when one succeeds or fails for good, its subscribers
-    receive ``{"job_id", "status", "result" | "error", ...}``. Gone connections are
-    forgotten, not retried.
+    subscribes a connection to jobs; the reply to a message (not to ``$connect``, whose body
+    API Gateway never delivers) lists the current state of each followed job. When one
+    succeeds or fails for good, its subscribers receive ``{"job_id", "status", "result" |
+    "error", ...}``; a result that would make the message exceed API Gateway's 128 KB
+    WebSocket quota is left out (``"result_omitted": true``, ``"status_path"``). Gone
+    connections are forgotten, not retried.
 
     Attributes: ``api``, ``queue``, ``dead_letter_queue`` (``None`` for an imported queue),
+    ``recorder_queue`` and ``recorder_function`` (``None`` with ``existing_queue``),
     ``table``, ``function``, ``status_function``, ``runtime_layer``, ``alarms`` and, with
     ``websocket``, ``websocket_api``, ``websocket_stage``, ``connections_function``,
     ``notifier_function``, ``notifier_dead_letter_queue``.
@@ -112,8 +139,9 @@ class AsyncApi(Construct):
         a new dead-letter queue, visibility timeout 6 x the worker's timeout). A FIFO queue
         (``fifo=True``) gets a FIFO dead-letter queue. Default: none.
     :param existing_queue: your own queue; it must have a dead-letter queue (redrive policy).
+        No recorder is put in front of it (see above).
     :param max_receive_count: receives before a message moves to the dead-letter queue, and
-        the receive on which the runtime marks a job failed. Default: 3, or the one of the
+        the receive on which the runtime marks a job failed. Default: 5, or the one of the
         dead-letter queue you give in ``queue_props``/``existing_queue``.
     :param batch_size: messages per worker invocation, 1-10 (up to 10,000 with a batching
         window). Default: 10.
@@ -126,6 +154,10 @@ class AsyncApi(Construct):
         AWS-managed encryption, retained). Keys and TTL attribute must stay as they are.
     :param existing_table: your own jobs table: string keys ``pk`` and ``sk``, TTL on
         ``expires_at`` and, with ``websocket``, a stream with new images.
+    :param job_retention: how long a job record is kept after its last change (DynamoDB's
+        TTL deletes it, usually within a few days after; then ``GET`` answers 404). At least
+        one hour; an imported ``existing_function`` sets ``JOB_RETENTION_SECONDS`` itself.
+        Default: 30 days.
     :param rest_api_props: overrides for the REST API's defaults (see ``SyncApi``).
     :param authorizer: a Cognito or Lambda authorizer for the REST methods. Default: none,
         and then every method requires IAM (SigV4) authorization.
@@ -159,6 +191,7 @@ class AsyncApi(Construct):
         message_group_key: str | None = None,
         table_props: dynamodb.TablePropsV2 | None = None,
         existing_table: dynamodb.ITable | None = None,
+        job_retention: Duration = DEFAULT_JOB_RETENTION,
         rest_api_props: apigw.RestApiProps | None = None,
         authorizer: apigw.IAuthorizer | None = None,
         authorization_type: apigw.AuthorizationType | None = None,
@@ -193,6 +226,10 @@ class AsyncApi(Construct):
                 "message_group_key", message_group_key, "needs a FIFO queue (queue_props fifo)"
             )
         self._validate_table(problems, table_props, existing_table, websocket)
+        if not is_token(job_retention.to_seconds()):
+            problems.in_range(
+                "job_retention (s)", job_retention.to_seconds(), 3600, 10 * 365 * 86400
+            )
         if not websocket:
             for option, value in {
                 "websocket_authorizer": websocket_authorizer,
@@ -214,17 +251,24 @@ class AsyncApi(Construct):
             self, "Table", props=self._table_props(table_props, websocket)
         )
 
-        # The queue and its dead-letter queue.
+        # The queue, the dead-letter recorder and the dead-letter queue.
+        runtime_code = asset_code(str(RUNTIME / "python"))
+        retention = str(int(job_retention.to_seconds()))
+        self.recorder_queue: sqs.Queue | None = None
+        self.recorder_function: lambda_.Function | None = None
         if existing_queue is not None:
             self.queue: sqs.IQueue = existing_queue
         else:
             if dead_letters is None:
                 dead_letters = dead_letter_queue(self, "DeadLetterQueue", fifo=bool(fifo))
+            self.recorder_queue, self.recorder_function = self._add_recorder(
+                runtime_code, service_name, dead_letters, bool(fifo), retention, max_receive_count
+            )
             self.queue = queue(
                 self,
                 "Queue",
-                dead_letter_queue=dead_letters,
-                props=queue_props,
+                dead_letter_queue=self.recorder_queue,
+                props=_without_dead_letter_queue(queue_props),
                 max_receive_count=max_receive_count,
                 consumer_timeout=worker_timeout,
             )
@@ -235,6 +279,7 @@ class AsyncApi(Construct):
             "TABLE_NAME": self.table.table_name,
             "MAX_RECEIVE_COUNT": str(max_receive_count),
             "QUEUE_FIFO": "true" if fifo else "false",
+            "JOB_RETENTION_SECONDS": retention,
         }
         self.runtime_layer: lambda_.LayerVersion | None = None
         if existing_function is None or isinstance(existing_function, lambda_.Function):
@@ -272,7 +317,6 @@ class AsyncApi(Construct):
         )
 
         # The REST API: POST straight into the queue, GET the status.
-        runtime_code = asset_code(str(RUNTIME / "python"))
         self.status_function: lambda_.Function = self._runtime_function(
             "StatusFunction",
             runtime_code,
@@ -326,6 +370,10 @@ class AsyncApi(Construct):
             *alarm_defaults.function_alarms(self, "StatusFunction", self.status_function),
             *alarm_defaults.rest_api_alarms(self, "Api", self.api),
         ]
+        if self.recorder_function is not None:
+            self.alarms += alarm_defaults.function_alarms(
+                self, "RecorderFunction", self.recorder_function
+            )
 
         # The WebSocket API: subscriptions, and the notifier fed by the table's stream.
         self.websocket_api: apigwv2.WebSocketApi | None = None
@@ -335,7 +383,7 @@ class AsyncApi(Construct):
         self.notifier_dead_letter_queue: sqs.Queue | None = None
         if websocket:
             self._add_websocket(
-                runtime_code, service_name, websocket_authorizer, websocket_api_props
+                runtime_code, service_name, websocket_authorizer, websocket_api_props, path
             )
         alarm_defaults.notify(self.alarms, alarm_topic)
 
@@ -355,12 +403,56 @@ class AsyncApi(Construct):
         acknowledge(function, "Serverless::Serverless-LambdaDLQ", why)
         return function
 
+    def _add_recorder(
+        self,
+        code: lambda_.Code,
+        service_name: str,
+        dead_letters: sqs.IQueue,
+        fifo: bool,
+        retention: str,
+        max_receive_count: int,
+    ) -> tuple[sqs.Queue, lambda_.Function]:
+        """The queue the job queue redrives into, and the function marking its jobs failed.
+
+        A moved message keeps its enqueue timestamp (SQS developer guide, "Setting-up
+        dead-letter queue retention"), so the queue keeps messages as long as the dead-letter
+        queue; its receive limit sits above the job queue's, so that the recorder gets its own
+        receives even where a moved message keeps its receive count too (moto does).
+        """
+        recorder = python_function(
+            self,
+            "RecorderFunction",
+            code=code,
+            handler="async_jobs.recorder.handler",
+            service_name=service_name,
+            environment={
+                "TABLE_NAME": self.table.table_name,
+                "DEAD_LETTER_QUEUE_URL": dead_letters.queue_url,
+                "QUEUE_FIFO": "true" if fifo else "false",
+                "JOB_RETENTION_SECONDS": retention,
+            },
+        )
+        # A message the recorder cannot keep ends in the dead-letter queue all the same.
+        recorder_queue = queue(
+            self,
+            "RecorderQueue",
+            dead_letter_queue=dead_letters,
+            props=sqs.QueueProps(retention_period=DLQ_RETENTION, fifo=fifo or None),
+            max_receive_count=max_receive_count + DEFAULT_MAX_RECEIVE_COUNT,
+            consumer_timeout=recorder.timeout,
+        )
+        grant(self.table, recorder, TableAccess.READ_WRITE)
+        dead_letters.grant_send_messages(recorder)
+        consume(recorder, recorder_queue)
+        return recorder_queue, recorder
+
     def _add_websocket(
         self,
         code: lambda_.Code,
         service_name: str,
         authorizer: apigwv2.IWebSocketRouteAuthorizer | None,
         props: apigwv2.WebSocketApiProps | None,
+        path: str,
     ) -> None:
         connections = self._runtime_function(
             "ConnectionsFunction",
@@ -371,6 +463,7 @@ class AsyncApi(Construct):
             "dead-letter queue only applies to asynchronous invocations.",
         )
         grant(self.table, connections, TableAccess.READ_WRITE)
+        connections.add_environment("JOBS_PATH", path)
         api, stage = websocket_api(
             self,
             "WebSocketApi",
@@ -391,32 +484,38 @@ class AsyncApi(Construct):
             "asynchronously: records that keep failing go to its on-failure destination.",
         )
         notifier.add_environment("CONNECTIONS_ENDPOINT", stage.callback_url)
+        notifier.add_environment("JOBS_PATH", path)
         grant(self.table, notifier, TableAccess.READ_WRITE)
         grant_post_to_connections(stage, notifier)
         undelivered = dead_letter_queue(self, "NotifierDeadLetterQueue")
-        notifier.add_event_source(
-            sources.DynamoEventSource(
-                self.table,
-                starting_position=lambda_.StartingPosition.LATEST,
-                batch_size=10,
-                bisect_batch_on_error=True,
-                retry_attempts=3,
-                # API Gateway closes connections after 2 hours: older news has no listener.
-                max_record_age=Duration.hours(2),
-                report_batch_item_failures=True,
-                on_failure=sources.SqsDlq(undelivered),
-                filters=[
-                    lambda_.FilterCriteria.filter(
-                        {
-                            "dynamodb": {
-                                "NewImage": {
-                                    "sk": {"S": lambda_.FilterRule.is_equal("job")},
-                                    "status": {"S": lambda_.FilterRule.or_("succeeded", "failed")},
-                                }
+        # The mapping DynamoEventSource would make (same id), without its ListStreams grant.
+        notifier.add_event_source_mapping(
+            f"DynamoDBEventSource:{Names.node_unique_id(self.table.node)}",
+            event_source_arn=self.table.table_stream_arn,
+            starting_position=lambda_.StartingPosition.LATEST,
+            batch_size=10,
+            bisect_batch_on_error=True,
+            retry_attempts=3,
+            # API Gateway closes connections after 2 hours: older news has no listener.
+            max_record_age=Duration.hours(2),
+            report_batch_item_failures=True,
+            on_failure=sources.SqsDlq(undelivered),
+            filters=[
+                lambda_.FilterCriteria.filter(
+                    {
+                        "dynamodb": {
+                            "NewImage": {
+                                "sk": {"S": lambda_.FilterRule.is_equal("job")},
+                                "status": {"S": lambda_.FilterRule.or_("succeeded", "failed")},
                             }
                         }
-                    )
-                ],
+                    }
+                )
+            ],
+        )
+        notifier.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=STREAM_READ_ACTIONS, resources=[self.table.table_stream_arn or ""]
             )
         )
         self.websocket_api, self.websocket_stage = api, stage
@@ -615,3 +714,10 @@ def _with_layer(
     settings = options_of(options)
     settings["layers"] = [*settings.get("layers", []), layer]
     return lambda_.FunctionOptions(**settings)
+
+
+def _without_dead_letter_queue(props: sqs.QueueProps | None) -> sqs.QueueProps | None:
+    """``props`` minus its dead-letter queue: the recorder queue stands in front of it."""
+    settings = options_of(props)
+    settings.pop("dead_letter_queue", None)
+    return sqs.QueueProps(**settings) if settings else None

@@ -24,7 +24,13 @@ from tests.apps.emulation import (
     logical_id_at,
     set_environment,
 )
-from tests.async_api.emulation import CONTEXT, Queues, create_queues, load_runtime
+from tests.async_api.emulation import (
+    CONTEXT,
+    Queues,
+    create_queues,
+    load_runtime,
+    start_recorder,
+)
 from tests.fan_out.emulation import receive_all
 from tests.support.aws import load_handler
 from tests.support.cdk import resources
@@ -111,7 +117,7 @@ def service(aws: None, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch
     return Service(
         worker=load_runtime("worker", monkeypatch),
         app=load_handler("examples/handlers/sms_notifications/app.py"),
-        queues=create_queues(template),
+        queues=start_recorder(create_queues(template), template, monkeypatch),
         jobs=dynamodb.Table(variables["TABLE_NAME"]),
         records=dynamodb.Table(variables["RECORDS_TABLE"]),
         probes=probes,

@@ -26,6 +26,7 @@ from tests.async_api.emulation import (
     create_queues,
     load_runtime,
     posted,
+    start_recorder,
 )
 from tests.fan_out.emulation import receive_all
 from tests.support.cdk import ROOT
@@ -113,7 +114,7 @@ def both(
         process=load_app("order_placement", "async_app", monkeypatch),
         connections=load_runtime("connections", monkeypatch),
         notifier=load_runtime("notifier", monkeypatch),
-        queues=create_queues(template),
+        queues=start_recorder(create_queues(template), template, monkeypatch),
         stream=Stream(worker_environment["TABLE_NAME"], template),
         orders=dynamodb.Table(worker_environment["ORDERS_TABLE"]),
         jobs=dynamodb.Table(worker_environment["TABLE_NAME"]),

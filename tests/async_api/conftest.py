@@ -18,6 +18,7 @@ from tests.async_api.emulation import (
     function_by_handler,
     load_runtime,
     plain_environment,
+    start_recorder,
 )
 from tests.support.aws import create_table_from_template, load_handler
 
@@ -38,8 +39,9 @@ def jobs(aws: None, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -
 
 
 @pytest.fixture
-def queues(aws: None, template: dict[str, Any]) -> Queues:
-    return create_queues(template)
+def queues(jobs: Any, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Queues:
+    """The job queue, recorder queue and dead-letter queue; the recorder runs when polled."""
+    return start_recorder(create_queues(template), template, monkeypatch)
 
 
 @pytest.fixture
@@ -69,11 +71,18 @@ def status(jobs: Any, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
 
 
 @pytest.fixture
-def connections(jobs: Any, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+def connections(jobs: Any, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    function = function_by_handler(template, "async_jobs.connections.handler")
+    for name, value in plain_environment(function).items():
+        monkeypatch.setenv(name, value)
     return load_runtime("connections", monkeypatch)
 
 
 @pytest.fixture
-def notifier(jobs: Any, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+def notifier(jobs: Any, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    for name, value in plain_environment(
+        function_by_handler(template, "async_jobs.notifier.handler")
+    ).items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("CONNECTIONS_ENDPOINT", CONNECTIONS_ENDPOINT)
     return load_runtime("notifier", monkeypatch)

@@ -1,9 +1,10 @@
 """The AsyncApi reference stack in moto: its table, queues and the Lambda pollers between them.
 
-Resources are created from the synthesized template (keys, stream, redrive policy), the
-library's runtime is imported from its asset folder as Lambda imports it, and the two event
-source mappings are emulated: the SQS poller deletes what a batch did not report failed and
-lets the failures become visible again; the stream poller applies the template's filter.
+Resources are created from the synthesized template (keys, stream, redrive policies: job
+queue -> recorder queue -> dead-letter queue), the library's runtime is imported from its
+asset folder as Lambda imports it, and the event source mappings are emulated: the SQS poller
+deletes what a batch did not report failed and lets the failures become visible again; the
+stream poller applies the template's filter.
 """
 
 import importlib
@@ -24,6 +25,7 @@ from tests.support.events import LambdaContext, dynamodb_stream_event, sqs_event
 
 RUNTIME = ROOT / "constructs/serverless_patterns/runtime/async_api/python"
 WORKER_HANDLER = "async_jobs.worker.handler"
+RECORDER_HANDLER = "async_jobs.recorder.handler"
 REGION = "us-east-1"
 #: moto answers DescribeStream etc. only on the regional endpoint (botocore would use an
 #: account-based one for calls that carry a stream ARN).
@@ -39,6 +41,12 @@ RECEIPT = {
 }
 #: Passes the API's schema, can never be rendered: the poison job.
 POISON = {"to": "grace@example.org", "template": "receipt", "data": {"name": "Grace"}}
+
+
+class FunctionError(Exception):
+    """The invocation failed (timeout, out of memory, import error): Lambda returns every
+    message of the batch to the queue ("Using Lambda with Amazon SQS", lambda/latest/dg/
+    with-sqs.html)."""
 
 
 class Context(LambdaContext):
@@ -75,9 +83,13 @@ def load_runtime(module: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
 class Queues:
     url: str
     arn: str
+    recorder_url: str
+    recorder_arn: str
     dead_letter_url: str
     max_receive_count: int
     sqs: Any = field(default_factory=lambda: boto3.client("sqs"))
+    #: The library's dead-letter recorder (``async_jobs.recorder``), when loaded.
+    recorder: ModuleType | None = None
 
     def send(self, job: Any, job_id: str | None) -> str:
         """Send ``job`` as API Gateway's integration does (``job_id`` attribute)."""
@@ -108,28 +120,39 @@ class Queues:
         )
 
     def poll(self, invoke: Callable[[dict[str, Any]], dict[str, Any]]) -> int:
-        """Lambda's SQS poller until the queue is empty; answer the number of invocations.
+        """Lambda's SQS pollers until the queues are empty; answer the worker's invocations.
 
         A batch's reported failures stay in the queue and become visible again once their
         visibility timeout passes (here: at once); the rest is deleted. SQS moves a message
-        received ``max_receive_count`` times to the dead-letter queue.
+        received ``max_receive_count`` times to the recorder queue, whose poller runs the
+        recorder (if loaded), which forwards it to the dead-letter queue.
         """
+        invocations = self.drain(self.url, self.arn, invoke)
+        if self.recorder is not None:
+            recorder = self.recorder
+            self.drain(
+                self.recorder_url,
+                self.recorder_arn,
+                lambda event: recorder.handler(event, CONTEXT),
+            )
+        return invocations
+
+    def drain(self, url: str, arn: str, invoke: Callable[[dict[str, Any]], dict[str, Any]]) -> int:
         invocations = 0
-        while messages := self.receive():
+        while messages := self.receive(url):
             invocations += 1
-            answer = invoke(sqs_event(messages, self.arn))
-            failed = {failure["itemIdentifier"] for failure in answer["batchItemFailures"]}
+            try:
+                answer = invoke(sqs_event(messages, arn))
+                failed = {failure["itemIdentifier"] for failure in answer["batchItemFailures"]}
+            except FunctionError:
+                failed = {message["MessageId"] for message in messages}
             for message in messages:
                 if message["MessageId"] in failed:
                     self.sqs.change_message_visibility(
-                        QueueUrl=self.url,
-                        ReceiptHandle=message["ReceiptHandle"],
-                        VisibilityTimeout=0,
+                        QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
                     )
                 else:
-                    self.sqs.delete_message(
-                        QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"]
-                    )
+                    self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         return invocations
 
     def redrive(self) -> int:
@@ -153,34 +176,53 @@ class Queues:
 
 
 def create_queues(template: dict[str, Any], *, fifo: bool = False) -> Queues:
-    """The template's job queue and its dead-letter queue (redrive policy as synthesized)."""
+    """The template's job queue, recorder queue and dead-letter queue, redrives as synthesized."""
     queues = resources(template, "AWS::SQS::Queue")
-    [(queue_id, queue)] = [(k, q) for k, q in queues.items() if "RedrivePolicy" in q]
-    dead_letter_id = queue["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+
+    def target(queue: dict[str, Any]) -> str | None:
+        policy = queue.get("RedrivePolicy")
+        return policy["deadLetterTargetArn"]["Fn::GetAtt"][0] if policy else None
+
+    [queue_id] = [k for k, q in queues.items() if target(queues.get(target(q) or "", {}))]
+    recorder_id = target(queues[queue_id])
+    assert recorder_id is not None
+    dead_letter_id = target(queues[recorder_id])
     sqs = boto3.client("sqs")
     suffix = ".fifo" if fifo else ""
     fifo_attributes = {"FifoQueue": "true"} if fifo else {}
-    dead_letter_url = sqs.create_queue(
-        QueueName=dead_letter_id + suffix, Attributes=fifo_attributes
-    )["QueueUrl"]
-    dead_letter_arn = sqs.get_queue_attributes(
-        QueueUrl=dead_letter_url, AttributeNames=["QueueArn"]
-    )["Attributes"]["QueueArn"]
-    max_receive_count = queue["RedrivePolicy"]["maxReceiveCount"]
-    url = sqs.create_queue(
-        QueueName=queue_id + suffix,
-        Attributes={
-            **fifo_attributes,
-            "VisibilityTimeout": str(queue["VisibilityTimeout"]),
-            "RedrivePolicy": json.dumps(
-                {"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": max_receive_count}
-            ),
-        },
-    )["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    return Queues(url, arn, dead_letter_url, max_receive_count, sqs)
+
+    def create(logical_id: str, redrive_to: str | None = None) -> tuple[str, str]:
+        attributes = dict(fifo_attributes)
+        properties = queues[logical_id]
+        if "VisibilityTimeout" in properties:
+            attributes["VisibilityTimeout"] = str(properties["VisibilityTimeout"])
+        if redrive_to is not None:
+            attributes["RedrivePolicy"] = json.dumps(
+                {
+                    "deadLetterTargetArn": redrive_to,
+                    "maxReceiveCount": properties["RedrivePolicy"]["maxReceiveCount"],
+                }
+            )
+        url = sqs.create_queue(QueueName=logical_id + suffix, Attributes=attributes)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+        return url, arn["Attributes"]["QueueArn"]
+
+    dead_letter_url, dead_letter_arn = create(str(dead_letter_id))
+    recorder_url, recorder_arn = create(recorder_id, dead_letter_arn)
+    url, arn = create(queue_id, recorder_arn)
+    max_receive_count = queues[queue_id]["RedrivePolicy"]["maxReceiveCount"]
+    return Queues(url, arn, recorder_url, recorder_arn, dead_letter_url, max_receive_count, sqs)
+
+
+def start_recorder(
+    queues: Queues, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> Queues:
+    """Have polling ``queues`` run the template's dead-letter recorder, as Lambda would."""
+    for name, value in plain_environment(function_by_handler(template, RECORDER_HANDLER)).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", queues.dead_letter_url)
+    queues.recorder = load_runtime("recorder", monkeypatch)
+    return queues
 
 
 def matches(pattern: Any, value: Any) -> bool:

@@ -72,7 +72,7 @@ def test_post_sends_the_validated_body_straight_to_the_queue(stack: dict[str, An
     assert json.loads(
         accepted["ResponseTemplates"]["application/json"].replace("$context.requestId", "id")
     ) == {"job_id": "id", "status": "pending"}
-    assert [r["StatusCode"] for r in post["MethodResponses"]] == ["202", "500"]
+    assert [r["StatusCode"] for r in post["MethodResponses"]] == ["202", "400", "413", "500"]
     assert post["AuthorizationType"] == "AWS_IAM"
 
 
@@ -134,25 +134,60 @@ def test_get_status_goes_to_the_library_status_function(stack: dict[str, Any]) -
 # --- the queue and the worker ---------------------------------------------------------------
 
 
-def test_queue_is_encrypted_with_a_dead_letter_queue_and_6x_visibility(
+def test_queue_is_encrypted_and_redrives_through_the_recorder_into_the_dead_letter_queue(
     stack: dict[str, Any],
 ) -> None:
+    """SQS moves a message after ``maxReceiveCount`` receives to the redrive target, whatever
+    the consumer did ("Using dead-letter queues in Amazon SQS", SQSDeveloperGuide/
+    sqs-dead-letter-queues.html): the recorder queue, whose own redrive ends in the DLQ."""
     queues = resources(stack, "AWS::SQS::Queue")
     queue = queues[logical_id(stack, "AWS::SQS::Queue", "NotificationsQueue")]
+    recorder_queue_id = logical_id(stack, "AWS::SQS::Queue", "NotificationsRecorderQueue")
     dead_letter_id = logical_id(stack, "AWS::SQS::Queue", "NotificationsDeadLetterQueue")
     assert queue["SqsManagedSseEnabled"] is True
     assert queue["RedrivePolicy"] == {
-        "deadLetterTargetArn": {"Fn::GetAtt": [dead_letter_id, "Arn"]},
+        "deadLetterTargetArn": {"Fn::GetAtt": [recorder_queue_id, "Arn"]},
         "maxReceiveCount": 5,
+    }
+    recorder_queue = queues[recorder_queue_id]
+    assert recorder_queue["SqsManagedSseEnabled"] is True
+    assert recorder_queue["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": [dead_letter_id, "Arn"]
     }
     worker = function_by_handler(stack, WORKER_HANDLER)
     assert worker["Timeout"] == 20 and queue["VisibilityTimeout"] == 120
+    recorder = function_by_handler(stack, "async_jobs.recorder.handler")
+    assert recorder_queue["VisibilityTimeout"] == 6 * recorder["Timeout"]
     assert queues[dead_letter_id]["MessageRetentionPeriod"] == 14 * 24 * 3600
     for policy in resources(stack, "AWS::SQS::QueuePolicy").values():
         [deny] = policy["PolicyDocument"]["Statement"]
         assert deny["Effect"] == "Deny"
         assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    assert len(resources(stack, "AWS::SQS::QueuePolicy")) == 3
+    assert len(resources(stack, "AWS::SQS::QueuePolicy")) == 4
+
+
+def test_the_recorder_consumes_its_queue_and_may_only_send_to_the_dead_letter_queue(
+    stack: dict[str, Any],
+) -> None:
+    recorder_queue_id = logical_id(stack, "AWS::SQS::Queue", "NotificationsRecorderQueue")
+    dead_letter_id = logical_id(stack, "AWS::SQS::Queue", "NotificationsDeadLetterQueue")
+    recorder_id = logical_id(stack, "AWS::Lambda::Function", "NotificationsRecorderFunction")
+    [mapping] = [
+        m
+        for m in resources(stack, "AWS::Lambda::EventSourceMapping").values()
+        if m["EventSourceArn"] == {"Fn::GetAtt": [recorder_queue_id, "Arn"]}
+    ]
+    assert mapping["FunctionName"] == {"Ref": recorder_id}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    variables = resources(stack, "AWS::Lambda::Function")[recorder_id]["Environment"]["Variables"]
+    assert variables["DEAD_LETTER_QUEUE_URL"] == {"Ref": dead_letter_id}
+    assert variables["JOB_RETENTION_SECONDS"] == str(30 * 24 * 3600)
+    sends = [
+        s
+        for s in statements(stack, "NotificationsRecorderFunctionRole")
+        if "sqs:SendMessage" in actions_of(s)
+    ]
+    assert [s["Resource"] for s in sends] == [{"Fn::GetAtt": [dead_letter_id, "Arn"]}]
 
 
 def test_worker_consumes_in_batches_with_capped_concurrency_and_partial_failures(
@@ -207,6 +242,7 @@ def test_library_functions_run_the_shipped_runtime(stack: dict[str, Any]) -> Non
     assert handlers == [
         "async_jobs.connections.handler",
         "async_jobs.notifier.handler",
+        "async_jobs.recorder.handler",
         "async_jobs.status.handler",
         WORKER_HANDLER,
     ]
@@ -283,6 +319,25 @@ def test_notifier_reads_finished_jobs_from_the_stream_with_retries_and_a_dlq(
     }
 
 
+def test_notifier_reads_the_stream_without_a_list_streams_grant_that_cannot_apply(
+    stack: dict[str, Any],
+) -> None:
+    """``dynamodb:ListStreams`` has no resource type: it is authorized on ``*`` only
+    ("Actions, resources, and condition keys for Amazon DynamoDB", service-authorization/
+    latest/reference/list_amazondynamodb.html), so granted on a stream ARN it does nothing.
+    Lambda reads a stream it is given by ARN with DescribeStream, GetShardIterator and
+    GetRecords on that ARN."""
+    table_id, _ = only(stack, "AWS::DynamoDB::GlobalTable")
+    stream = {"Fn::GetAtt": [table_id, "StreamArn"]}
+    on_stream = [s for s in statements(stack, "NotifierFunctionRole") if s["Resource"] == stream]
+    assert [sorted(actions_of(s)) for s in on_stream] == [
+        ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
+    ]
+    for policy in resources(stack, "AWS::IAM::Policy").values():
+        for statement in policy["PolicyDocument"]["Statement"]:
+            assert "dynamodb:ListStreams" not in actions_of(statement)
+
+
 def test_notifier_may_post_only_to_connections_of_its_stage(stack: dict[str, Any]) -> None:
     [statement] = [
         s
@@ -307,7 +362,7 @@ def test_alarms_cover_both_dead_letter_queues_every_function_and_api_5xx(
     alarms = list(resources(stack, "AWS::CloudWatch::Alarm").values())
     names = sorted(a["MetricName"] for a in alarms)
     assert names == sorted(
-        ["ApproximateNumberOfMessagesVisible"] * 2 + ["Errors", "Throttles"] * 4 + ["5XXError"]
+        ["ApproximateNumberOfMessagesVisible"] * 2 + ["Errors", "Throttles"] * 5 + ["5XXError"]
     )
     dead_letter_alarms = [
         a for a in alarms if a["MetricName"] == "ApproximateNumberOfMessagesVisible"
@@ -434,7 +489,7 @@ def test_smallest_use_accepts_any_json_object_on_jobs(variants: dict[str, Templa
             "Environment": {"Variables": Match.object_like({"PROCESSOR": "app.process"})},
         },
     )
-    template.resource_count_is("AWS::Lambda::Function", 4)
+    template.resource_count_is("AWS::Lambda::Function", 5)
 
 
 def test_existing_queue_table_and_function_are_used_and_wired(
@@ -531,7 +586,7 @@ def test_overrides_replace_only_what_they_name(variants: dict[str, Template]) ->
     )
     [topic_id] = template.find_resources("AWS::SNS::Topic")
     alarms = template.find_resources("AWS::CloudWatch::Alarm")
-    assert len(alarms) == 11
+    assert len(alarms) == 13
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
         assert alarm["Properties"]["OKActions"] == [{"Ref": topic_id}]
@@ -543,7 +598,7 @@ def test_fifo_queue_gets_a_fifo_dlq_message_groups_and_dedup_ids(
     template = variants["Fifo"]
     queues = template.find_resources("AWS::SQS::Queue")
     job_queues = [q for k, q in queues.items() if "Notifier" not in k]
-    assert len(job_queues) == 2
+    assert len(job_queues) == 3  # the job queue, the recorder's queue and the dead letters
     assert all(q["Properties"]["FifoQueue"] is True for q in job_queues)
     [post] = template.find_resources(
         "AWS::ApiGateway::Method", {"Properties": {"HttpMethod": "POST"}}
@@ -565,11 +620,11 @@ def test_poll_only_has_no_websocket_stream_or_notifier(variants: dict[str, Templ
     template = variants["PollOnly"]
     for resource_type in ("AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Stage"):
         template.resource_count_is(resource_type, 0)
-    template.resource_count_is("AWS::Lambda::Function", 2)  # worker and status
-    template.resource_count_is("AWS::SQS::Queue", 2)
+    template.resource_count_is("AWS::Lambda::Function", 3)  # worker, recorder, status
+    template.resource_count_is("AWS::SQS::Queue", 3)
     table = next(iter(template.find_resources("AWS::DynamoDB::GlobalTable").values()))
     assert "StreamSpecification" not in table["Properties"]
-    assert len(template.find_resources("AWS::CloudWatch::Alarm")) == 6
+    assert len(template.find_resources("AWS::CloudWatch::Alarm")) == 8
 
 
 def test_an_imported_queue_and_an_open_websocket_are_flagged() -> None:
@@ -744,3 +799,39 @@ def test_every_problem_is_reported_at_once(scope: Stack) -> None:
     lines = str(error.value).splitlines()
     assert lines[0] == "Invalid AsyncApi options:"
     assert len(lines) == 4  # processor, batch_size, max_concurrency
+
+
+def test_your_dead_letter_queue_in_queue_props_gets_the_recorder_in_front() -> None:
+    stack = Stack(new_app(), "OwnDeadLetters")
+    mine = sqs.Queue(stack, "Mine", retention_period=Duration.days(14))
+    api = AsyncApi(
+        stack,
+        "Jobs",
+        code=CODE,
+        job_retention=Duration.days(7),
+        queue_props=sqs.QueueProps(
+            dead_letter_queue=sqs.DeadLetterQueue(queue=mine, max_receive_count=7)
+        ),
+    )
+    assert api.dead_letter_queue is mine and api.recorder_queue is not None
+    template = Template.from_stack(stack).to_json()
+    queues = resources(template, "AWS::SQS::Queue")
+    [(recorder_id, recorder_queue)] = [(k, q) for k, q in queues.items() if "Recorder" in k]
+    [mine_id] = [k for k in queues if k.startswith("Mine")]
+    [job_queue] = [q for k, q in queues.items() if k.startswith("JobsQueue")]
+    assert job_queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": [recorder_id, "Arn"]},
+        "maxReceiveCount": 7,
+    }
+    assert recorder_queue["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": [mine_id, "Arn"]
+    }
+    recorder = function_by_handler(template, "async_jobs.recorder.handler")
+    assert recorder["Environment"]["Variables"]["DEAD_LETTER_QUEUE_URL"] == {"Ref": mine_id}
+    worker = function_by_handler(template, WORKER_HANDLER)
+    assert worker["Environment"]["Variables"]["JOB_RETENTION_SECONDS"] == str(7 * 86400)
+
+
+def test_a_job_retention_under_an_hour_is_refused(scope: Stack) -> None:
+    with pytest.raises(ValueError, match=r"job_retention \(s\)"):
+        AsyncApi(scope, "Jobs", code=CODE, job_retention=Duration.minutes(5))

@@ -10,6 +10,7 @@ from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
 from tests.async_api.emulation import CONTEXT, POISON, RECEIPT, WELCOME, Queues, Stream, posted
+from tests.support.cdk import resources
 from tests.support.events import dynamodb_stream_event, rest_api_event, websocket_event
 
 
@@ -310,3 +311,153 @@ def test_each_subscriber_hears_once_whether_its_job_succeeded_or_failed_for_good
             assert "needs data: amount, order_id" in message["error"]
     assert queues.count(queues.dead_letter_url) == 2
     assert not [i for i in items(jobs) if "gone-watcher" in i["sk"] + i["pk"]]
+
+
+# --- API Gateway's WebSocket limits ---------------------------------------------------------
+
+#: "Quotas for configuring and running a WebSocket API in API Gateway"
+#: (apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html):
+#: message payload size 128 KB; PostToConnection's ``Data`` is modelled with max 131,072 bytes.
+WEBSOCKET_MESSAGE_BYTES = 128 * 1024
+
+
+def refuse(
+    code: str, status: int, connection_ids: set[str], notifier: ModuleType, monkeypatch: Any
+) -> None:
+    """API Gateway answers ``code`` for ``connection_ids``, or for any message over 128 KB."""
+    client = notifier.connections()
+    post = client.post_to_connection
+
+    def post_or_refuse(*, ConnectionId: str, Data: bytes) -> Any:
+        if ConnectionId in connection_ids or len(Data) > WEBSOCKET_MESSAGE_BYTES:
+            too_large = len(Data) > WEBSOCKET_MESSAGE_BYTES
+            raise ClientError(
+                {
+                    "Error": {"Code": "PayloadTooLargeException" if too_large else code},
+                    "ResponseMetadata": {"HTTPStatusCode": 413 if too_large else status},
+                },
+                "PostToConnection",
+            )
+        return post(ConnectionId=ConnectionId, Data=Data)
+
+    monkeypatch.setattr(client, "post_to_connection", post_or_refuse)
+
+
+def test_a_result_near_the_storage_cap_is_left_out_of_a_message_that_fits(
+    connections: ModuleType,
+    notifier: ModuleType,
+    status: ModuleType,
+    jobs: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A WebSocket message holds at most 128 KB (API Gateway WebSocket quotas, see above);
+    a result of up to 300 kB is stored: every subscriber is told, the result stays on GET."""
+    job = finished_job(jobs, "big-job")
+    job["result"] = {"blob": "é" * 149_000}  # 298,000 bytes of UTF-8: just under the 300 kB cap
+    jobs.put_item(Item=job)
+    subscribers = [f"conn-{n}" for n in range(3)]
+    for connection_id in subscribers:
+        connect(connections, connection_id, "big-job")
+    refuse("unused", 0, set(), notifier, monkeypatch)
+
+    answer = notifier.handler(dynamodb_stream_event([stream_record(job)], STREAM_ARN), CONTEXT)
+
+    assert answer == {"batchItemFailures": []}
+    for connection_id in subscribers:
+        [message] = posted(connection_id)
+        assert len(json.dumps(message).encode()) <= WEBSOCKET_MESSAGE_BYTES
+        assert message["status"] == "succeeded" and "result" not in message
+        assert message["result_omitted"] is True
+        assert message["status_path"] == "/notifications/big-job"
+    code, body = get_status(status, "big-job")
+    assert code == 200 and body["result"] == job["result"]
+
+
+def test_a_result_that_fits_is_sent_inline(
+    connections: ModuleType, notifier: ModuleType, jobs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = finished_job(jobs, "fits")
+    job["result"] = {"blob": "x" * (WEBSOCKET_MESSAGE_BYTES - 1_000)}
+    jobs.put_item(Item=job)
+    connect(connections, "conn-1", "fits")
+    refuse("unused", 0, set(), notifier, monkeypatch)
+
+    notifier.handler(dynamodb_stream_event([stream_record(job)], STREAM_ARN), CONTEXT)
+
+    [message] = posted("conn-1")
+    assert message["result"] == job["result"] and "result_omitted" not in message
+
+
+def test_a_payload_too_large_refusal_is_never_retried_and_others_are_still_told(
+    connections: ModuleType, notifier: ModuleType, jobs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostToConnection answers 413 PayloadTooLargeException ("PostToConnection", API Gateway
+    management API reference): retrying the same data can never succeed."""
+    job = finished_job(jobs, "job-1")
+    for connection_id in ("first", "refused", "last"):
+        connect(connections, connection_id, "job-1")
+    refuse("PayloadTooLargeException", 413, {"refused"}, notifier, monkeypatch)
+
+    answer = notifier.handler(dynamodb_stream_event([stream_record(job)], STREAM_ARN), CONTEXT)
+
+    assert answer == {"batchItemFailures": []}
+    assert len(posted("first")) == len(posted("last")) == 1
+
+
+def test_a_throttled_subscriber_does_not_keep_the_others_from_hearing(
+    connections: ModuleType, notifier: ModuleType, jobs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = finished_job(jobs, "job-1")
+    for connection_id in ("first", "throttled", "last"):
+        connect(connections, connection_id, "job-1")
+    refuse("LimitExceededException", 429, {"throttled"}, notifier, monkeypatch)
+
+    answer = notifier.handler(dynamodb_stream_event([stream_record(job)], STREAM_ARN), CONTEXT)
+
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "100000000000000000001"}]}
+    assert len(posted("first")) == len(posted("last")) == 1  # told before the retry
+
+
+def test_the_reply_to_a_message_fits_a_websocket_message(
+    connections: ModuleType, jobs: Any
+) -> None:
+    """A route response is a WebSocket message too: 128 KB at most (quotas above)."""
+    for n in range(3):
+        job = finished_job(jobs, f"big-{n}")
+        job["result"] = {"blob": "x" * 290_000}
+        jobs.put_item(Item=job)
+        say(connections, "conn-1", json.dumps({"job_id": f"big-{n}"}))
+
+    answer = connections.handler(websocket_event("$default", "conn-1", body="{}"), CONTEXT)
+
+    assert len(answer["body"].encode()) <= WEBSOCKET_MESSAGE_BYTES
+    states = json.loads(answer["body"])["jobs"]
+    assert [state["status"] for state in states] == ["succeeded"] * 3
+    assert all(state["result_omitted"] and "result" not in state for state in states)
+    assert states[0]["status_path"] == "/notifications/big-0"
+
+
+# --- $connect answers are never delivered; the reply to a message is ----------------------
+
+
+def test_connect_says_nothing_and_a_message_after_it_tells_a_finished_outcome(
+    connections: ModuleType, jobs: Any, template: dict[str, Any]
+) -> None:
+    """API Gateway passes a backend response to the client only through a route response,
+    and only the ``$default`` route can have one ("Set up route responses for WebSocket APIs
+    in API Gateway", apigateway/latest/developerguide/apigateway-websocket-api-route-response
+    .html): the body of a ``$connect`` answer never reaches the client."""
+    routes = resources(template, "AWS::ApiGatewayV2::Route")
+    [route_response] = resources(template, "AWS::ApiGatewayV2::RouteResponse").values()
+    [default_id] = [k for k, r in routes.items() if r["RouteKey"] == "$default"]
+    assert route_response["RouteId"] == {"Ref": default_id}
+    assert route_response["RouteResponseKey"] == "$default"
+    finished_job(jobs, "done-before-connecting")
+
+    answer = connect(connections, "conn-1", "done-before-connecting")
+    code, reply = say(connections, "conn-1", "{}")
+
+    assert answer == {"statusCode": 200}  # no body: it would not be delivered
+    assert code == 200
+    assert reply["jobs"][0]["status"] == "succeeded"
+    assert reply["jobs"][0]["result"] == {"message_id": "m-1"}

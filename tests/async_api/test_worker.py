@@ -17,13 +17,15 @@ from tests.async_api.emulation import (
     POISON,
     RECEIPT,
     WELCOME,
+    FunctionError,
     Queues,
     create_queues,
     load_runtime,
+    start_recorder,
 )
 from tests.support.aws import load_handler
 from tests.support.cdk import ROOT
-from tests.support.events import sqs_event
+from tests.support.events import rest_api_event, sqs_event
 
 
 def new_id() -> str:
@@ -98,8 +100,7 @@ def test_poison_jobs_reach_the_dead_letter_queue_after_max_receive_count_marked_
         poison_ids
     )
     for message in dead_letters:
-        # every receive the queue allows, plus this look
-        assert message["Attributes"]["ApproximateReceiveCount"] == str(queues.max_receive_count + 1)
+        assert message["Attributes"]["ApproximateReceiveCount"] == "1"  # the recorder's copy
         assert json.loads(message["Body"]) == POISON  # kept as sent, ready for redrive
     for job_id in poison_ids:
         record = job(jobs, job_id)
@@ -304,3 +305,177 @@ def test_fifo_queues_keep_order_within_a_group_after_a_failure(
     assert failed == {sent[0][0], sent[1][0]}
     assert job(jobs, sent[2][1])["status"] == "succeeded"
     assert job(jobs, sent[1][1]) is None  # never claimed
+
+
+# --- every job that leaves the queue ends succeeded or failed -----------------------------
+
+
+class Killed(BaseException):
+    """The Lambda runtime stops the invocation (timeout, out of memory): no code runs after."""
+
+
+def dies(job: dict[str, Any]) -> Any:
+    raise Killed
+
+
+def killed(worker: ModuleType) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def invoke(event: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return worker.handle(event, CONTEXT, dies)
+        except Killed:
+            raise FunctionError from None
+
+    return invoke
+
+
+def test_a_job_whose_worker_dies_on_every_receive_is_marked_failed_and_kept(
+    worker: ModuleType, queues: Queues, jobs: Any, status: ModuleType
+) -> None:
+    """SQS moves a message to the redrive target once its receive count exceeds
+    ``maxReceiveCount``, whatever the consumer did ("Using dead-letter queues in Amazon SQS",
+    AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html): the
+    recorder on that path marks the job failed, and the message reaches the DLQ unchanged."""
+    job_id = new_id()
+    queues.send(RECEIPT, job_id)
+
+    assert queues.poll(killed(worker)) == queues.max_receive_count
+
+    record = job(jobs, job_id)
+    assert record["status"] == "failed" and "owner" not in record
+    assert record["error"].startswith("the worker recorded no outcome on the last allowed")
+    assert record["attempts"] == 1  # the claim of the first receive; later ones found it leased
+    [dead_letter] = queues.receive(queues.dead_letter_url)
+    assert json.loads(dead_letter["Body"]) == RECEIPT
+    assert dead_letter["MessageAttributes"]["job_id"]["StringValue"] == job_id
+    assert queues.count(queues.url) == queues.count(queues.recorder_url) == 0
+    answer = status.handler(
+        rest_api_event("GET", f"/notifications/{job_id}", path_parameters={"job_id": job_id}),
+        CONTEXT,
+    )
+    assert answer["statusCode"] == 200 and json.loads(answer["body"])["status"] == "failed"
+
+
+def test_a_job_whose_function_never_starts_is_created_failed(queues: Queues, jobs: Any) -> None:
+    """A worker that fails before its handler runs (an import error) records nothing; the
+    recorder still gives the job a final record instead of a 404 forever."""
+    job_id = new_id()
+    queues.send(WELCOME, job_id)
+
+    def import_error(event: dict[str, Any]) -> dict[str, Any]:
+        raise FunctionError("Runtime.ImportModuleError")
+
+    queues.poll(import_error)
+
+    record = job(jobs, job_id)
+    assert record["status"] == "failed" and "submitted_at" in record
+    assert queues.count(queues.dead_letter_url) == 1
+
+
+def test_the_recorder_never_overwrites_a_job_that_succeeded_or_failed_with_its_error(
+    queues: Queues, jobs: Any
+) -> None:
+    done, failed = new_id(), new_id()
+    jobs.put_item(Item={"pk": done, "sk": "job", "status": "succeeded", "result": {"n": 1}})
+    jobs.put_item(Item={"pk": failed, "sk": "job", "status": "failed", "error": "Boom: x"})
+    for job_id in (done, failed):
+        queues.sqs.send_message(
+            QueueUrl=queues.recorder_url,
+            MessageBody=json.dumps(WELCOME),
+            MessageAttributes={"job_id": {"DataType": "String", "StringValue": job_id}},
+        )
+
+    queues.poll(lambda event: {"batchItemFailures": []})
+
+    assert job(jobs, done) == {"pk": done, "sk": "job", "status": "succeeded", "result": {"n": 1}}
+    assert job(jobs, failed)["error"] == "Boom: x"
+    assert queues.count(queues.dead_letter_url) == 2  # both kept for redrive all the same
+
+
+def test_a_recorder_that_keeps_failing_still_ends_in_the_dead_letter_queue(
+    queues: Queues, jobs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The recorder queue's own redrive policy ends in the DLQ: nothing is lost."""
+    assert queues.recorder is not None
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/1/none")
+    queues.sqs.send_message(QueueUrl=queues.recorder_url, MessageBody="{}")
+
+    queues.poll(lambda event: {"batchItemFailures": []})
+
+    assert queues.count(queues.recorder_url) == 0
+    assert queues.count(queues.dead_letter_url) == 1
+
+
+def test_an_unloadable_processor_fails_each_job_with_the_reason(
+    worker: ModuleType, queues: Queues, jobs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROCESSOR", "no_such_module.process")
+    job_id = new_id()
+    message_id = queues.send(WELCOME, job_id)
+
+    answer = worker.handler(sqs_event(queues.receive(), queues.arn), CONTEXT)
+
+    assert answer == {"batchItemFailures": [{"itemIdentifier": message_id}]}
+    record = job(jobs, job_id)
+    assert record["status"] == "pending"
+    assert record["error"] == (
+        "ProcessorUnavailable: no_such_module.process could not be loaded: "
+        "ModuleNotFoundError: No module named 'no_such_module'"
+    )
+
+
+def test_every_job_record_expires_after_the_retention(
+    worker: ModuleType, queues: Queues, jobs: Any
+) -> None:
+    """DynamoDB deletes an item after the epoch-seconds Number in its TTL attribute ("Time to
+    Live (TTL)", amazondynamodb/latest/developerguide/TTL.html); every write renews it."""
+    retention = int(os.environ["JOB_RETENTION_SECONDS"])
+    assert retention == 30 * 24 * 3600
+    ok, dead = new_id(), new_id()
+    queues.send(WELCOME, ok)
+    queues.send(WELCOME, dead)
+    before = int(time.time())
+
+    def half(job_body: dict[str, Any], job_id: str) -> dict[str, Any]:
+        if job_id == dead:
+            raise Killed
+        return {}
+
+    def invoke(event: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return worker.handle(event, CONTEXT, half)
+        except Killed:
+            raise FunctionError from None
+
+    queues.poll(invoke)
+
+    for job_id in (ok, dead):
+        record = job(jobs, job_id)
+        assert record["status"] in ("succeeded", "failed")
+        assert before + retention <= record["expires_at"] <= int(time.time()) + retention
+
+
+def test_a_fifo_job_is_recorded_and_kept_in_its_message_group(
+    aws: None, jobs: Any, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A FIFO queue's dead-letter queue is FIFO too ("Using dead-letter queues in Amazon
+    SQS"): the recorder forwards with the message's group, deduplicated by its message id."""
+    monkeypatch.setenv("MAX_RECEIVE_COUNT", "5")
+    monkeypatch.setenv("QUEUE_FIFO", "true")
+    worker = load_runtime("worker", monkeypatch)
+    queues = start_recorder(create_queues(template, fifo=True), template, monkeypatch)
+    monkeypatch.setenv("QUEUE_FIFO", "true")  # the reference stack's queue is standard
+    job_id = new_id()
+    queues.sqs.send_message(
+        QueueUrl=queues.url,
+        MessageBody=json.dumps(WELCOME),
+        MessageGroupId="customer-7",
+        MessageDeduplicationId=job_id,
+        MessageAttributes={"job_id": {"DataType": "String", "StringValue": job_id}},
+    )
+
+    queues.poll(killed(worker))
+
+    assert job(jobs, job_id)["status"] == "failed"
+    [dead_letter] = queues.receive(queues.dead_letter_url)
+    assert dead_letter["Attributes"]["MessageGroupId"] == "customer-7"
+    assert dead_letter["MessageAttributes"]["job_id"]["StringValue"] == job_id

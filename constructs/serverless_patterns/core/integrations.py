@@ -11,7 +11,34 @@ from serverless_patterns.core.apis import Route
 
 #: The SQS message attribute that carries the job id (API Gateway's request id).
 JOB_ID_ATTRIBUTE = "job_id"
+#: SQS's largest message (SendMessage ``MessageBody``; the default ``MaximumMessageSize``):
+#: 1 MiB, counting the body and the message attributes' names, types and values.
+SQS_MAX_MESSAGE_BYTES = 1_048_576
 _JSON = "application/json"
+
+#: SQS refusals (query API errors, HTTP 400) and what the caller gets: a body over the
+#: queue's maximum size can never be queued (413); characters outside SQS's allowed set, or
+#: a message group value SQS does not accept, are the request's fault too (400). Anything
+#: else (throttling, KMS, permissions, 5xx) may pass: 500, try again.
+_SEND_MESSAGE_ERROR = "\n".join(
+    [
+        "#set($sqs = $input.body)",
+        '#if($sqs.contains("InvalidParameterValue") && $sqs.contains("Message must be shorter"))',
+        "#set($context.responseOverride.status = 413)",
+        '{"message": "the job is too large for the queue (at most '
+        f"{SQS_MAX_MESSAGE_BYTES} bytes): keep large inputs elsewhere, e.g. S3, and send a "
+        'reference"}',
+        '#elseif($sqs.contains("InvalidMessageContents"))',
+        "#set($context.responseOverride.status = 400)",
+        '{"message": "the job contains characters a queue cannot hold (e.g. U+FFFE)"}',
+        '#elseif($sqs.contains("InvalidParameterValue"))',
+        "#set($context.responseOverride.status = 400)",
+        '{"message": "the queue refused the job as invalid (e.g. its message group value)"}',
+        "#else",
+        '{"message": "the job could not be queued; try again later"}',
+        "#end",
+    ]
+)
 
 
 def _send_message_template(fifo: bool, message_group_key: str | None) -> str:
@@ -50,7 +77,14 @@ def send_message_integration(
     FIFO queue gets the request id as deduplication id and, as message group, the body's
     ``message_group_key`` field (default: the request id — no ordering between jobs). Only
     ``application/json`` bodies are accepted (others get 415). API Gateway assumes a role that
-    may only send to ``queue``. If SQS refuses the message, the caller gets a 500 and no job.
+    may only send to ``queue``.
+
+    The body travels URL-encoded in the SendMessage request (up to 3 x its size on the wire),
+    but SQS counts the decoded message: the body plus the ``job_id`` attribute must fit the
+    queue's ``MaximumMessageSize`` (at most and by default :data:`SQS_MAX_MESSAGE_BYTES`,
+    "Amazon SQS message quotas"). SQS refuses a larger one with ``InvalidParameterValue``
+    (HTTP 400): the caller gets 413, since it can never succeed; a body SQS refuses as invalid
+    gets 400; any other refusal 500 ("try again"), and no job.
     """
     role = iam.Role(
         scope,
@@ -80,9 +114,7 @@ def send_message_integration(
                 apigw.IntegrationResponse(
                     status_code="500",
                     selection_pattern=r"[45]\d{2}",
-                    response_templates={
-                        _JSON: '{"message": "the job could not be queued; try again later"}'
-                    },
+                    response_templates={_JSON: _SEND_MESSAGE_ERROR},
                 ),
             ],
         ),
@@ -91,8 +123,7 @@ def send_message_integration(
 
 #: The method responses :func:`send_message_integration` answers with.
 SEND_MESSAGE_RESPONSES = [
-    apigw.MethodResponse(status_code="202"),
-    apigw.MethodResponse(status_code="500"),
+    apigw.MethodResponse(status_code=code) for code in ("202", "400", "413", "500")
 ]
 
 

@@ -3,7 +3,8 @@
 Every function reads and writes one DynamoDB table (``TABLE_NAME``, string keys ``pk`` and
 ``sk``, TTL attribute ``expires_at``) holding three kinds of items:
 
-- a job: ``pk=<job id>, sk="job"`` with its status, attempts, result or error;
+- a job: ``pk=<job id>, sk="job"`` with its status, attempts, result or error; it expires
+  ``JOB_RETENTION_SECONDS`` (default 30 days) after its last change;
 - a subscription: ``pk=<job id>, sk="connection#<connection id>"`` (who to tell);
 - a connection's index entry: ``pk="connection#<connection id>", sk="job#<job id>"`` (what to
   clean up when the connection closes).
@@ -15,6 +16,7 @@ import json
 import os
 import re
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -31,6 +33,10 @@ CONNECTION = "connection#"
 SUBSCRIPTION_TTL_SECONDS = 3 * 60 * 60
 _JOB_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _PUBLIC = ("status", "attempts", "submitted_at", "started_at", "finished_at", "result", "error")
+#: How long a job record is kept after its last change (the construct's ``job_retention``).
+DEFAULT_JOB_RETENTION_SECONDS = 30 * 24 * 60 * 60
+#: API Gateway's quota for a WebSocket message, pushed or answered: 128 KB (131,072 bytes).
+MAX_WEBSOCKET_BYTES = 131_072
 
 
 def table() -> Any:
@@ -60,11 +66,50 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+def job_expires_at() -> int:
+    """When a job record written now expires (epoch seconds, the table's TTL attribute)."""
+    retention = int(os.environ.get("JOB_RETENTION_SECONDS", DEFAULT_JOB_RETENTION_SECONDS))
+    return int(time.time()) + retention
+
+
+def job_id_of(message_attributes: dict[str, Any] | None, message_id: str) -> str:
+    """The job id the API put in an SQS message's ``job_id`` attribute; else the message id.
+
+    ``message_attributes`` as Lambda's SQS event spells them (``{"job_id": {"stringValue":
+    ...}}``): the API's mapping template sends API Gateway's ``$context.requestId`` there.
+    """
+    job_id = ((message_attributes or {}).get("job_id") or {}).get("stringValue")
+    return job_id if is_job_id(job_id) else message_id
+
+
 def public_view(item: dict[str, Any]) -> dict[str, Any]:
     """What callers see of a job item: never the worker's lease bookkeeping."""
     view = {"job_id": item["pk"]}
     view.update({name: item[name] for name in _PUBLIC if name in item})
     return view
+
+
+def without_result(view: dict[str, Any]) -> dict[str, Any]:
+    """``view`` without its result, saying where to get it: ``GET <path>/{job_id}``."""
+    if "result" not in view:
+        return view
+    short = {name: value for name, value in view.items() if name != "result"}
+    short["result_omitted"] = True
+    if path := os.environ.get("JOBS_PATH"):
+        short["status_path"] = f"{path}/{view['job_id']}"
+    return short
+
+
+def websocket_json(views: list[dict[str, Any]], wrap: Callable[[list[Any]], Any]) -> str:
+    """``wrap(views)`` as JSON that fits a WebSocket message: without results if it would not.
+
+    API Gateway refuses a message over 128 KB (``PayloadTooLargeException``; a route reply is
+    not delivered): a result of up to 300 kB is then only available from the status API.
+    """
+    text = to_json(wrap(views))
+    if len(text.encode()) <= MAX_WEBSOCKET_BYTES:
+        return text
+    return to_json(wrap([without_result(view) for view in views]))
 
 
 def _number(value: Any) -> int | float:

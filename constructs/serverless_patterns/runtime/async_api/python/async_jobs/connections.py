@@ -1,9 +1,13 @@
 """The AsyncApi WebSocket routes: subscribe on ``$connect``, clean up on ``$disconnect``.
 
-- ``$connect?job_id=<id>``: subscribe the new connection to that job (optional).
-- any message (``$default``), e.g. ``{"job_id": "<id>"}``: subscribe to that job too; the
-  answer lists the current state of every job the connection follows, so a job that finished
-  before the subscription was stored is not missed.
+- ``$connect?job_id=<id>``: subscribe the new connection to that job (optional). API Gateway
+  never delivers a ``$connect`` response body to the client (only its status code decides
+  whether the connection opens), so nothing is said here.
+- any message (``$default``), e.g. ``{"job_id": "<id>"}`` or ``{}``: subscribe to that job
+  too; the reply (delivered: the route has a route response) lists the current state of every
+  job the connection follows, with its result if it has finished — so a job that finished
+  before the subscription was stored is not missed. Send one after connecting. A reply over
+  API Gateway's 128 KB message quota leaves the results out (``"result_omitted": true``).
 - ``$disconnect``: delete the connection's subscriptions.
 
 When a job finishes, the notifier posts its outcome to every subscribed connection.
@@ -24,6 +28,7 @@ from async_jobs import (
     subscriptions_of_connection,
     table,
     to_json,
+    websocket_json,
 )
 
 #: One connection follows a handful of jobs; more is a runaway client.
@@ -40,14 +45,16 @@ def answer(status: int, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def connect(connection_id: str, query: dict[str, str]) -> dict[str, Any]:
+    """Accept (200) or refuse (400) the connection: API Gateway delivers no body here."""
     job_id = query.get("job_id")
     if job_id is None:
-        return answer(200, {"message": "connected"})
+        return {"statusCode": 200}
     if not is_job_id(job_id):
-        return answer(400, {"message": "job_id must be 1 to 128 letters, digits or ._:-"})
+        logger.info("refused: malformed job_id")
+        return {"statusCode": 400}
     subscribe(jobs, job_id, connection_id)
     logger.info("subscribed", job_id=job_id)
-    return answer(200, {"message": f"subscribed to job {job_id}"})
+    return {"statusCode": 200}
 
 
 def message(connection_id: str, body: str | None) -> dict[str, Any]:
@@ -70,7 +77,7 @@ def message(connection_id: str, body: str | None) -> dict[str, Any]:
     for each in sorted(job_ids):
         item = jobs.get_item(Key=job_key(each), ConsistentRead=True).get("Item")
         states.append(public_view(item) if item else {"job_id": each, "status": UNKNOWN})
-    return answer(200, {"jobs": states})
+    return {"statusCode": 200, "body": websocket_json(states, lambda views: {"jobs": views})}
 
 
 @logger.inject_lambda_context
@@ -83,5 +90,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if route == "$disconnect":
         forgotten = forget_connection(jobs, connection_id)
         logger.info("disconnected", subscriptions=forgotten)
-        return answer(200, {"message": "disconnected"})
+        return {"statusCode": 200}
     return message(connection_id, event.get("body"))

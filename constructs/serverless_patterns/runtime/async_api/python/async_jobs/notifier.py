@@ -1,13 +1,17 @@
 """Tells a job's WebSocket subscribers its outcome when it succeeds or fails for good.
 
 Invoked by the jobs table's stream (filtered to finished jobs). Each subscriber receives
-``{"job_id": ..., "status": "succeeded" | "failed", "result" | "error": ...}``. A connection
-that is gone (API Gateway answers 410 ``GoneException``) is forgotten, never retried; any other
-error fails the record, which the stream retries and finally sends to the notifier's
-dead-letter queue. A retried record may tell a subscriber twice: messages carry the job id and
-status, so clients can ignore repeats.
+``{"job_id": ..., "status": "succeeded" | "failed", "result" | "error": ...}``. A WebSocket
+message holds at most 128 KB: a larger result is left out (``"result_omitted": true`` and
+``"status_path"``, where ``GET`` answers it). A connection that is gone (API Gateway answers
+410 ``GoneException``) is forgotten, never retried; a message API Gateway still finds too
+large (413) is logged, never retried. Any other error fails the record once every subscriber
+has been tried; the stream retries it and finally sends it to the notifier's dead-letter
+queue. A retried record may tell a subscriber twice: messages carry the job id and status, so
+clients can ignore repeats.
 
-Environment: ``TABLE_NAME``, ``CONNECTIONS_ENDPOINT`` (the WebSocket stage's callback URL).
+Environment: ``TABLE_NAME``, ``CONNECTIONS_ENDPOINT`` (the WebSocket stage's callback URL),
+``JOBS_PATH`` (the REST path jobs are posted to).
 """
 
 import os
@@ -34,7 +38,7 @@ from async_jobs import (
     public_view,
     subscribers_of_job,
     table,
-    to_json,
+    websocket_json,
 )
 
 logger = Logger()
@@ -58,23 +62,29 @@ def notify(record: DynamoDBRecord) -> int:
     if not image or image.get("sk") != JOB or image.get("status") not in FINISHED:
         return 0  # the event source filter lets only finished jobs through; be safe anyway
     job_id = image["pk"]
-    message = to_json(public_view(image)).encode()
-    told = 0
+    message = websocket_json([public_view(image)], lambda views: views[0]).encode()
+    told, failure = 0, None
     for connection_id in subscribers_of_job(jobs, job_id):
         try:
             connections().post_to_connection(ConnectionId=connection_id, Data=message)
             told += 1
         except ClientError as error:
-            if error.response["Error"]["Code"] != "GoneException":
-                raise
-            forgotten = forget_connection(jobs, connection_id)
-            logger.info(
-                "subscriber is gone: forgotten",
-                job_id=job_id,
-                connection_id=connection_id,
-                subscriptions=forgotten,
-            )
+            code = error.response["Error"]["Code"]
+            if code == "GoneException":
+                forgotten = forget_connection(jobs, connection_id)
+                logger.info(
+                    "subscriber is gone: forgotten",
+                    job_id=job_id,
+                    connection_id=connection_id,
+                    subscriptions=forgotten,
+                )
+            elif code == "PayloadTooLargeException":
+                logger.error("message too large for API Gateway: not retried", bytes=len(message))
+            else:
+                failure = failure or error  # tell the others first; the retry repeats all
     logger.info("job outcome posted", job_id=job_id, status=image["status"], subscribers=told)
+    if failure is not None:
+        raise failure
     return told
 
 

@@ -1,7 +1,8 @@
 """``GET <path>/{job_id}`` of an AsyncApi: the job's status, result or error; 404 if unknown.
 
 A job appears in the table when a worker first picks it up: until then (a backlog behind the
-worker's capped concurrency) its id is unknown here too — the 404 message says so.
+worker's capped concurrency) its id is unknown here too — the 404 message says so. A record
+expires ``JOB_RETENTION_SECONDS`` after its last change (the table's TTL).
 """
 
 from typing import Any
@@ -35,7 +36,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             404,
             {
                 "message": f"job {job_id} not found: the id is unknown, or the job is still "
-                "queued (it appears once a worker picks it up)"
+                "queued (it appears once a worker picks it up), or its record has expired"
             },
         )
     return answer(200, public_view(item))

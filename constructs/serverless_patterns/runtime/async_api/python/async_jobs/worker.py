@@ -12,11 +12,19 @@ SQS message of a batch:
 3. **Record** the outcome, conditional on still holding the lease: ``succeeded`` with the
    result, or the error with status ``pending`` (SQS will deliver it again) or — on the last
    receive the queue allows (``ApproximateReceiveCount`` ≥ ``MAX_RECEIVE_COUNT``) — ``failed``.
-   A failed message is still reported in ``batchItemFailures``, so SQS moves it to the
-   dead-letter queue, where it is kept for redrive. A redriven job runs again.
+   A failed message is still reported in ``batchItemFailures``, so SQS moves it on (through
+   the recorder) to the dead-letter queue, where it is kept for redrive. A redriven job runs
+   again.
+
+A processor that cannot be imported fails each job with that reason (recorded like any
+error), not the whole batch. A job whose worker times out, runs out of memory or crashes on
+the last receive records nothing here: ``async_jobs.recorder`` marks it failed when SQS moves
+its message towards the dead-letter queue. Every write sets the record's expiry
+(``JOB_RETENTION_SECONDS`` after it).
 
 Environment: ``TABLE_NAME``, ``MAX_RECEIVE_COUNT`` (the queue's redrive ``maxReceiveCount``),
-``PROCESSOR`` (``module.function`` of your code, for :func:`handler`), ``QUEUE_FIFO``.
+``PROCESSOR`` (``module.function`` of your code, for :func:`handler`), ``QUEUE_FIFO``,
+``JOB_RETENTION_SECONDS``.
 
 Use :func:`handler` as the Lambda handler (the construct does), or call :func:`handle` from
 your own handler: ``return handle(event, context, process)``.
@@ -48,7 +56,8 @@ from async_jobs import (
     PENDING,
     RUNNING,
     SUCCEEDED,
-    is_job_id,
+    job_expires_at,
+    job_id_of,
     job_key,
     now,
     table,
@@ -70,6 +79,10 @@ Process = Callable[..., Any]
 
 class JobInProgress(Exception):
     """Another invocation holds this job's lease; SQS delivers the message again later."""
+
+
+class ProcessorUnavailable(Exception):
+    """The processor could not be imported: each job fails with the reason."""
 
 
 def handle(event: dict[str, Any], context: LambdaContext, process: Process) -> dict[str, Any]:
@@ -98,24 +111,27 @@ def load(processor: str) -> Process:
     return getattr(importlib.import_module(module), name)
 
 
+def load_or_fail(processor: str) -> Process:
+    """The processor, or — if it cannot be imported — a process that fails with the reason."""
+    try:
+        return load(processor)
+    except Exception as error:
+        logger.exception("the processor could not be loaded", processor=processor)
+        reason = f"{processor} could not be loaded: {type(error).__name__}: {error}"
+
+        def unavailable(job: dict[str, Any]) -> Any:
+            raise ProcessorUnavailable(reason)
+
+        return unavailable
+
+
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return handle(event, context, load(os.environ["PROCESSOR"]))
-
-
-def job_id_of(record: SQSRecord) -> str:
-    """The job id the API put in the ``job_id`` attribute; else the message id."""
-    attributes = record.raw_event.get("messageAttributes") or {}
-    job_id = (attributes.get("job_id") or {}).get("stringValue")
-    if is_job_id(job_id):
-        return job_id
-    if job_id is not None:
-        logger.warning("invalid job_id attribute: using the message id", job_id=job_id)
-    return record.message_id
+    return handle(event, context, load_or_fail(os.environ["PROCESSOR"]))
 
 
 def run_job(record: SQSRecord, process: Process, passes_job_id: bool, lease_seconds: float) -> Any:
-    job_id = job_id_of(record)
+    job_id = job_id_of(record.raw_event.get("messageAttributes"), record.message_id)
     receive_count = int(record.attributes.approximate_receive_count)
     owner = f"{record.message_id}:{receive_count}"
     logger.append_keys(job_id=job_id, receive_count=receive_count)
@@ -150,7 +166,7 @@ def claim(
             Key=job_key(job_id),
             UpdateExpression=(
                 "SET #status = :running, #owner = :owner, lease_expires_at = :lease, "
-                "attempts = :attempts, updated_at = :now, "
+                "attempts = :attempts, updated_at = :now, expires_at = :expires, "
                 "started_at = if_not_exists(started_at, :now), "
                 "submitted_at = if_not_exists(submitted_at, :sent)"
             ),
@@ -170,6 +186,7 @@ def claim(
                     ":attempts": receive_count,
                     ":now": now(),
                     ":sent": sent.isoformat(timespec="milliseconds"),
+                    ":expires": job_expires_at(),
                 }
             ),
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -187,7 +204,9 @@ def claim(
 
 def record_success(job_id: str, owner: str, result: Any) -> None:
     values: dict[str, Any] = {":succeeded": SUCCEEDED, ":owner": owner, ":now": now()}
-    update = "SET #status = :succeeded, finished_at = :now, updated_at = :now"
+    update = (
+        "SET #status = :succeeded, finished_at = :now, updated_at = :now, expires_at = :expires"
+    )
     try:
         stored = to_item(result)
         size = len(to_json(result).encode())
@@ -214,7 +233,7 @@ def record_success(job_id: str, owner: str, result: Any) -> None:
 def record_failure(job_id: str, owner: str, error: Exception, *, final: bool) -> None:
     message = f"{type(error).__name__}: {error}"[:MAX_ERROR_CHARS]
     values = {":status": FAILED if final else PENDING, ":error": message, ":owner": owner}
-    update = "SET #status = :status, #error = :error, updated_at = :now"
+    update = "SET #status = :status, #error = :error, updated_at = :now, expires_at = :expires"
     values[":now"] = now()
     if final:
         update += ", finished_at = :now"
@@ -222,6 +241,7 @@ def record_failure(job_id: str, owner: str, error: Exception, *, final: bool) ->
 
 
 def _finish(job_id: str, update: str, values: dict[str, Any]) -> None:
+    values[":expires"] = job_expires_at()
     names = {"#status": "status", "#owner": "owner", "#error": "error"}
     if ":result" in values:
         names["#result"] = "result"
