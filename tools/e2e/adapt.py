@@ -75,7 +75,7 @@ SHORTENED: tuple[Shortened, ...] = (
         5,
         "A failed message is received again only after the queue's visibility timeout (6 x "
         "the consumer's timeout: 60-120 s here), so a poison message would need "
-        "maxReceiveCount x that (6-10 minutes) to reach its DLQ. MiniStack honours the "
+        "maxReceiveCount (5) x that, 5-10 minutes, to reach its DLQ. MiniStack honours the "
         "timeout and has no clock to speed up. The 6 x rule itself is pinned by the "
         "construct tests (core/queues).",
     ),
