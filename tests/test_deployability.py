@@ -169,6 +169,7 @@ ALARM_TOPICS = {
 }
 PATTERNS_WITH_ALARMS = {
     "SyncApi": lambda stack, alarms: SyncApi(stack, "P", code=CODE, alarm_topic=alarms),
+    "AsyncApi": lambda stack, alarms: AsyncApi(stack, "P", code=CODE, alarm_topic=alarms),
     "FanOut": lambda stack, alarms: FanOut(
         stack, "P", subscribers=[QueueSubscriber("q")], alarm_topic=alarms
     ),
@@ -239,3 +240,9 @@ def test_queues_lambda_consumes_allow_five_receives_by_default_and_no_fewer() ->
             "P",
             subscribers=[QueueSubscriber("q", consumer=CODE, max_receive_count=3)],
         )
+    with pytest.raises(ValueError, match=r"max_receive_count=4: give 5 to 1000"):
+        AsyncApi(Stack(new_app(), "Fewer"), "P", code=CODE, max_receive_count=4)
+    few = Stack(new_app(), "Wired")
+    wired = sqs.DeadLetterQueue(queue=sqs.Queue(few, "Dlq"), max_receive_count=2)
+    with pytest.raises(ValueError, match=r"queue_props.dead_letter_queue.max_receive_count=2"):
+        AsyncApi(few, "P", code=CODE, queue_props=sqs.QueueProps(dead_letter_queue=wired))

@@ -38,9 +38,11 @@ from serverless_patterns.core.queues import (
     consume,
     dead_letter_queue,
     queue,
+    validate_lambda_max_receive_count,
     validate_visibility_timeout,
 )
 from serverless_patterns.core.tables import TableAccess, grant, table
+from serverless_patterns.core.topics import validate_alarm_topic
 from serverless_patterns.core.validation import Problems, is_token
 from serverless_patterns.core.websockets import grant_post_to_connections, websocket_api
 
@@ -214,6 +216,7 @@ class AsyncApi(Construct):
         job_schema = self._validate_schema(problems, job_schema, message_group_key)
         validate_routes(problems, [Route("POST", path), Route("GET", f"{path}/{{job_id}}")])
         validate_authorization(problems, authorizer, authorization_type)
+        validate_alarm_topic(problems, alarm_topic)
         worker_timeout = self._worker_timeout(function_options, existing_function)
         fifo, dead_letters, max_receive_count = self._validate_queue(
             problems, queue_props, existing_queue, max_receive_count, worker_timeout
@@ -589,7 +592,7 @@ class AsyncApi(Construct):
         worker_timeout: Duration | None,
     ) -> tuple[bool | None, sqs.IQueue | None, int]:
         """Answer (FIFO or not/unknown, the dead-letter queue if known, max receive count)."""
-        problems.in_range("max_receive_count", max_receive_count, 1, 1000)
+        validate_lambda_max_receive_count(problems, "max_receive_count", max_receive_count)
         options = options_of(props)
         wiring: sqs.DeadLetterQueue | None = options.get("dead_letter_queue")
         fifo: bool | None = bool(options.get("fifo"))
@@ -619,6 +622,12 @@ class AsyncApi(Construct):
                     max_receive_count,
                     f"the queue's dead-letter queue says {wired}: omit it or make them equal",
                 )
+            validate_lambda_max_receive_count(
+                problems,
+                f"{'existing_queue' if existing is not None else 'queue_props'}"
+                ".dead_letter_queue.max_receive_count",
+                wired,
+            )
             max_receive_count = wired
             if fifo is not None and not is_token(dead_letters.fifo) and dead_letters.fifo != fifo:
                 problems.add(

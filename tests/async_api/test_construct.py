@@ -678,7 +678,7 @@ def standard_dead_letters() -> sqs.DeadLetterQueue:
             "max_batching_window (s)=360: must be between 0 and 300",
         ),
         ({"code": CODE, "max_concurrency": 1}, "max_concurrency=1: must be between 2 and 1000"),
-        ({"code": CODE, "max_receive_count": 0}, "max_receive_count=0: must be between 1 and 1000"),
+        ({"code": CODE, "max_receive_count": 0}, "max_receive_count=0: give 5 to 1000"),
         (
             {"code": CODE, "queue_props": sqs.QueueProps(visibility_timeout=Duration.seconds(30))},
             "queue_props.visibility_timeout='30s': must be at least 6 x the consumer's timeout "

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote_plus
 
-import airspeed
 import boto3
 import pytest
 import requests
 
 from tests.support.cdk import resources
+from tests.support.vtl import render
 
 QUEUE = "JobsQueue"
 REQUEST_ID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
@@ -30,36 +30,11 @@ REQUEST_ID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
 SQS_MAX_MESSAGE_BYTES = 1_048_576
 
 
-class Util:
-    """The part of API Gateway's ``$util`` the templates use."""
-
-    def urlEncode(self, value: str) -> str:
-        """Java's ``URLEncoder.encode(value, "UTF-8")``: form encoding, space as ``+``."""
-        return quote_plus(value, safe="*")
-
-
-@dataclass
-class Input:
-    body: str
-
-    def path(self, expression: str) -> Any:
-        value: Any = json.loads(self.body)
-        for part in expression.removeprefix("$").strip(".").split("."):
-            value = value[part] if part else value
-        return value
-
-
 @dataclass
 class Answer:
     status: int
     body: dict[str, Any]
     context: dict[str, Any] = field(default_factory=dict)
-
-
-def render(template: str, body: str, context: dict[str, Any]) -> str:
-    return airspeed.Template(template).merge(
-        {"input": Input(body), "util": Util(), "context": context}
-    )
 
 
 @pytest.fixture(scope="module")

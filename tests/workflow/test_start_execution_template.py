@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from tests.support.cdk import only
+from tests.support.vtl import escape_javascript, render
 from tests.workflow.emulation import resolve
-from tests.workflow.vtl import escape_javascript, render
 
 BODIES = {
     "double quotes": {"note": 'say "hello"'},

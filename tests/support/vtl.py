@@ -8,6 +8,7 @@ The template itself is rendered by airspeed, the Velocity engine the AWS emulato
 
 import json
 from typing import Any
+from urllib.parse import quote_plus
 
 import airspeed
 
@@ -58,12 +59,23 @@ class Input:
         assert path == "$", path
         return json.dumps(json.loads(self.body), ensure_ascii=False, separators=(",", ":"))
 
+    def path(self, expression: str) -> Any:
+        """``$input.path('$.a.b')``: the value at a simple dotted path of the JSON body."""
+        value: Any = json.loads(self.body)
+        for part in expression.removeprefix("$").strip(".").split("."):
+            value = value[part] if part else value
+        return value
+
 
 class Util:
     """``$util``: the functions the templates under test call."""
 
-    def escapeJavaScript(self, text: str) -> str:  # API Gateway's name for it
+    def escapeJavaScript(self, text: str) -> str:  # API Gateway's names for them
         return escape_javascript(text)
+
+    def urlEncode(self, value: str) -> str:
+        """Java's ``URLEncoder.encode(value, "UTF-8")``: form encoding, space as ``+``."""
+        return quote_plus(value, safe="*")
 
 
 def render(template: str, body: str, context: dict[str, Any] | None = None) -> str:
