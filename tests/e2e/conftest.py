@@ -13,6 +13,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -270,6 +271,28 @@ SMS_STUB_GAP = "MiniStack logs a topic's SMS deliveries but keeps no record of t
 #: "" in AWS-integration mapping templates, so an AsyncApi POST answers ``job_id: ""`` and the
 #: worker, finding no job id attribute, keys the job by its SQS message id.
 EMPTY_JOB_ID_GAP = "MiniStack renders $context.requestId empty in AWS-integration templates"
+
+
+#: The dead-letter recorder's reason (async_jobs.recorder) when the worker's own final record
+#: did not stand. EMULATOR_GAPS.md, "Shortened visibility timeout": a cold start slower than
+#: the shortened timeout lets a later receive overtake an earlier one in the emulator.
+RECORDER_REASON = "the worker recorded no outcome on the last allowed receive"
+
+
+def assert_failed_for_good(done: dict[str, Any], worker_error: str, receives: int) -> None:
+    """The job ended ``failed``: with the worker's error after ``receives`` attempts, or, when
+    a slow earlier receive overtook the last one, with the recorder's reason (said aloud)."""
+    assert done["status"] == "failed", done
+    if RECORDER_REASON in done.get("error", ""):
+        warnings.warn(
+            f"job {done['job_id']}: failed by the dead-letter recorder, not by the worker's last "
+            "receive (a cold start outlasted the shortened visibility timeout; see "
+            "tests/e2e/EMULATOR_GAPS.md)",
+            stacklevel=2,
+        )
+        return
+    assert worker_error in done["error"], done
+    assert done["attempts"] == receives, done
 
 
 class JobsApi:

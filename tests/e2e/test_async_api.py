@@ -7,7 +7,12 @@ import uuid
 
 import pytest
 
-from tests.e2e.conftest import EMPTY_JOB_ID_GAP, REQUEST_VALIDATION_GAP, eventually
+from tests.e2e.conftest import (
+    EMPTY_JOB_ID_GAP,
+    REQUEST_VALIDATION_GAP,
+    assert_failed_for_good,
+    eventually,
+)
 from tests.e2e.websocket import WebSocket
 
 pytestmark = pytest.mark.e2e
@@ -112,9 +117,7 @@ def test_a_poison_job_fails_for_good_and_waits_in_the_dead_letter_queue(
 ):
     receives = queue(stack(STACK).resource(f"{CONSTRUCT}/Queue")).max_receive_count
     done = jobs.finished(poison_job, timeout=FINAL_TIMEOUT)
-    assert done["status"] == "failed", done
-    assert "needs data" in done["error"]
-    assert done["attempts"] == receives
+    assert_failed_for_good(done, "needs data", receives)
     dead_letters = queue(stack(STACK).resource(f"{CONSTRUCT}/DeadLetterQueue"))
     bodies = dead_letters.bodies_until(
         lambda body: json.loads(body) == POISON,
