@@ -11,7 +11,7 @@ NODE_SETUP := node_modules/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: setup synth test snapshots catalog diff benchmark lint lock clean
+.PHONY: setup synth test compat snapshots catalog diff benchmark lint lock clean
 
 setup: $(PYTHON_SETUP) $(NODE_SETUP)  ## what both commands set up first
 
@@ -20,6 +20,9 @@ synth: $(PYTHON_SETUP) $(NODE_SETUP)  ## synthesize every reference stack into c
 
 test: $(PYTHON_SETUP)  ## run the whole test suite
 	$(PYTHON) -m pytest
+
+compat: $(PYTHON_SETUP)  ## the wheel in a fresh venv: a user app, and the lowest declared aws-cdk-lib
+	$(PYTHON) -m tools.compat
 
 snapshots: $(PYTHON_SETUP)  ## re-pin the reference templates after an intended change
 	$(PYTHON) -m pytest tests/test_snapshots.py --snapshot-update
