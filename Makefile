@@ -11,7 +11,7 @@ NODE_SETUP := node_modules/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: setup synth test compat snapshots catalog diff benchmark lint lock clean
+.PHONY: setup synth test compat integ snapshots catalog diff benchmark lint lock clean
 
 setup: $(PYTHON_SETUP) $(NODE_SETUP)  ## what both commands set up first
 
@@ -23,6 +23,9 @@ test: $(PYTHON_SETUP)  ## run the whole test suite
 
 compat: $(PYTHON_SETUP)  ## the wheel in a fresh venv: a user app, and the lowest declared aws-cdk-lib
 	$(PYTHON) -m tools.compat
+
+integ: $(PYTHON_SETUP) $(NODE_SETUP)  ## deploy, exercise, destroy every reference stack in YOUR AWS account (integ/README.md); never part of `make test`
+	$(PYTHON) -m tools.integ $(INTEG_APPS)
 
 snapshots: $(PYTHON_SETUP)  ## re-pin the reference templates after an intended change
 	$(PYTHON) -m pytest tests/test_snapshots.py --snapshot-update
@@ -37,8 +40,8 @@ benchmark: $(PYTHON_SETUP) $(NODE_SETUP)  ## timings and budgets (see README); n
 	$(PYTHON) -m tools.benchmark
 
 lint: $(PYTHON_SETUP)
-	$(VENV)/bin/ruff check constructs examples tests tools
-	$(VENV)/bin/ruff format --check constructs examples tests tools
+	$(VENV)/bin/ruff check constructs examples integ tests tools
+	$(VENV)/bin/ruff format --check constructs examples integ tests tools
 
 lock:  ## re-resolve constraints.txt from pyproject.toml (then review the diff)
 	rm -rf /tmp/serverless-patterns-lock && python3 -m venv /tmp/serverless-patterns-lock

@@ -3,7 +3,7 @@
 The queue receives SNS's JSON envelope (no raw delivery): the order event is its ``Message``
 and its ``MessageId`` stays the same when SNS redelivers, so it keys the charge and a
 redelivered event is charged once by the payment provider. A message that cannot be billed
-is reported as a batch item failure: it returns to the queue and, after three receives, moves
+is reported as a batch item failure: it returns to the queue and, after five receives, moves
 to the billing dead-letter queue, where an alarm fires.
 """
 

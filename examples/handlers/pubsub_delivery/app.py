@@ -6,7 +6,7 @@ is the message the API published). Subscribers of a topic come from the subscrib
 ``by_topic`` index. An inbox entry is keyed by the message's publication time and id, so a
 message SQS delivers twice is written twice to the same key: one entry, nothing doubled. The
 message is stored last, under its id: a stored message has been delivered.
-A message that cannot be read is reported as a batch item failure and, after three receives,
+A message that cannot be read is reported as a batch item failure and, after five receives,
 moves to the delivery dead-letter queue (alarmed).
 """
 

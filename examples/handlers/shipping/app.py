@@ -3,7 +3,7 @@
 The subscription filters on the message body (only standard and express deliveries reach this
 queue; downloads never do) and uses raw message delivery: the SQS body is the published order
 event itself and ``event_type`` arrives as an SQS message attribute. A message that cannot be
-shipped is reported as a batch item failure; after three receives it waits in the shipping
+shipped is reported as a batch item failure; after five receives it waits in the shipping
 dead-letter queue.
 """
 
