@@ -45,6 +45,17 @@ class Route:
 PROXY_ROUTES = (Route("ANY", "/"), Route("ANY", "/{proxy+}"))
 
 
+_PATH_FIX = "path must start with '/' and hold segments or {params}"
+
+
+def validate_path(problems: Problems, option: str, path: str) -> bool:
+    """``path`` is ``/`` or ``/segment/{param}/...``; True if it is."""
+    if path == "/" or _PATH.match(path):
+        return True
+    problems.add(option, path, _PATH_FIX)
+    return False
+
+
 def validate_routes(problems: Problems, routes: Sequence[Route]) -> None:
     if not routes:
         problems.add("routes", list(routes), "give at least one Route, or omit it to proxy all")
@@ -52,10 +63,22 @@ def validate_routes(problems: Problems, routes: Sequence[Route]) -> None:
         if route.method not in HTTP_METHODS:
             problems.add("routes", route.key, f"method must be one of {sorted(HTTP_METHODS)}")
         if route.path != "/" and not _PATH.match(route.path):
-            problems.add(
-                "routes", route.key, "path must start with '/' and hold segments or {params}"
-            )
+            problems.add("routes", route.key, _PATH_FIX)
     problems.unique("routes", (route.key for route in routes))
+    # API Gateway refuses two path parameters under one parent, e.g. {id} and {order_id}.
+    parameters: dict[str, set[str]] = {}
+    for route in routes:
+        segments = route.path.strip("/").split("/")
+        for depth, segment in enumerate(segments):
+            if segment.startswith("{"):
+                parameters.setdefault("/" + "/".join(segments[:depth]), set()).add(segment)
+    for parent, names in parameters.items():
+        if len(names) > 1:
+            problems.add(
+                "routes",
+                sorted(names),
+                f"one path parameter name under {parent!r}: API Gateway refuses sibling ones",
+            )
 
 
 def validate_authorization(
