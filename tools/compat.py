@@ -16,20 +16,28 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 import tomllib
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+BUILD_REQUIRES = PYPROJECT["build-system"]["requires"]
+#: What the sdist may hold at its top level: the library and what describes it, no tests.
+SDIST_TOP_LEVEL = {
+    "constructs", "PKG-INFO", "pyproject.toml", "setup.cfg", "README.md", "LICENSE",
+    "CHANGELOG.md", "MANIFEST.in",
+}  # fmt: skip
 #: Pins that follow the aws-cdk-lib release chosen, so never copied from constraints.txt.
 FOLLOWS_AWS_CDK_LIB = re.compile(r"^aws-cdk(-lib|\.)", re.IGNORECASE)
 
 
 def lowest_aws_cdk_lib() -> str:
     """The lower bound of aws-cdk-lib in pyproject.toml's dependencies."""
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    [spec] = [dep for dep in project["dependencies"] if dep.startswith("aws-cdk-lib")]
+    [spec] = [dep for dep in PYPROJECT["project"]["dependencies"] if dep.startswith("aws-cdk-lib")]
     found = re.search(r">=\s*([\d.]+)", spec)
     assert found, f"no lower bound in {spec!r}"
     return found.group(1)
@@ -63,11 +71,44 @@ def user_environment() -> dict[str, str]:
     return env
 
 
-def step(title: str, *command: str | Path, cwd: Path = ROOT) -> None:
+def step(title: str, *command: str | Path, cwd: Path = ROOT, quiet: bool = False) -> None:
+    """Run ``command`` as a user would; ``quiet`` shows its output only if it fails."""
     started = time.monotonic()
     print(f"compat: {title}", flush=True)
-    subprocess.run([str(part) for part in command], cwd=cwd, env=user_environment(), check=True)
+    done = subprocess.run(
+        [str(part) for part in command], cwd=cwd, env=user_environment(), capture_output=quiet
+    )
+    if done.returncode:
+        sys.exit(f"compat: failed: {title}\n{done.stdout or ''}{done.stderr or ''}")
     print(f"compat: ... {time.monotonic() - started:.0f} s", flush=True)
+
+
+def build(work: Path) -> Path:
+    """Build the wheel and the sdist (as build frontends do); check what each ships."""
+    builder = work / "build-venv" / "bin" / "python"
+    step("build the wheel and the sdist", sys.executable, "-m", "venv", builder.parents[1])
+    step("...", builder, "-m", "pip", "install", "-q", "--disable-pip-version-check",
+         *BUILD_REQUIRES)  # fmt: skip
+    dist = work / "dist"
+    step("...", builder, "-c", f"from setuptools import build_meta as b; "
+         f"b.build_wheel({str(dist)!r}); b.build_sdist({str(dist)!r})", quiet=True)  # fmt: skip
+    [wheel] = dist.glob("serverless_patterns-*.whl")
+    [sdist] = dist.glob("serverless_patterns-*.tar.gz")
+    package = "constructs/serverless_patterns/"
+    tracked = subprocess.run(
+        ["git", "ls-files", package], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = set(archive.namelist())
+    missing = [path for path in tracked if path.removeprefix("constructs/") not in shipped]
+    if missing:
+        sys.exit(f"compat: the wheel leaves out {missing}")
+    with tarfile.open(sdist) as archive:
+        top = {Path(name).parts[1] for name in archive.getnames() if len(Path(name).parts) > 1}
+    if top - SDIST_TOP_LEVEL:
+        sys.exit(f"compat: the sdist ships {sorted(top - SDIST_TOP_LEVEL)}")
+    print(f"compat: {wheel.name} ships all {len(tracked)} package files; sdist holds {sorted(top)}")
+    return wheel
 
 
 def main() -> None:
@@ -76,10 +117,8 @@ def main() -> None:
         work = Path(tmp)
         python = work / "venv" / "bin" / "python"
         pip = [python, "-m", "pip", "install", "-q", "--no-compile", "--disable-pip-version-check"]
-        step("build the wheel", sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-             "-w", work / "dist", ROOT)  # fmt: skip
-        [wheel] = (work / "dist").glob("serverless_patterns-*.whl")
         step("create a fresh virtualenv", sys.executable, "-m", "venv", work / "venv")
+        wheel = build(work)
 
         below = one_minor_below_pin()
         step(
