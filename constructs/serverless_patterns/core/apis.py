@@ -112,7 +112,7 @@ def rest_api(
 ) -> apigw.RestApi:
     """A regional REST API with the library's defaults; ``props`` override any of them.
 
-    Defaults: every method requires authorization (IAM unless an ``authorizer`` is given;
+    Defaults: named after the construct path; every method requires authorization (IAM unless an ``authorizer`` is given;
     ``AuthorizationType.NONE`` must be asked for and adds a warning), JSON access logs in a
     log group with retention, X-Ray tracing, error-level execution logs, detailed metrics,
     and stage throttling of 100 requests/s (burst 200). ``props.deploy_options`` override
@@ -151,6 +151,8 @@ def rest_api(
         overrides.pop("deploy_options", None),
     )
     settings = {
+        # Named after the construct path (e.g. "OrdersService-Orders-Api"), not just its id.
+        "rest_api_name": "-".join([*scope.node.path.split("/"), construct_id]),
         "endpoint_types": [apigw.EndpointType.REGIONAL],
         # The account-level logging role is one setting per account and region: the stack's
         # one ApiGatewayAccount (below) sets it, never each API.
