@@ -80,6 +80,11 @@ class EventRouter(Construct):
     Schedule routes run on the account's default bus whatever the bus: EventBridge runs
     schedule rules nowhere else. Consider EventBridge Scheduler for time zones or one-off
     schedules.
+
+    Attributes: ``event_bus`` (yours with ``existing_bus``), ``archive`` (None without one),
+    ``bus_policies`` (the cross-account publishing permissions), ``rules`` (route name ->
+    rule), ``dead_letter_queues`` ("route/target" -> the target's DLQ), ``alarms``. Add routes
+    later with ``add_route``; let publishers in with ``grant_put_events``.
     """
 
     def __init__(

@@ -58,6 +58,10 @@ class SyncApi(Construct):
         (with ``authorizer``) or ``NONE`` (an open API: allowed, with a synth warning).
     :param alarm_topic: an SNS topic that receives every alarm and its recovery.
     :param service_name: names the service in logs, traces and metrics. Default: the id.
+
+    Attributes: ``api`` (the REST API), ``function`` (yours with ``existing_function``),
+    ``table`` (yours with ``existing_table``), ``alarms`` (function errors and throttles, API
+    5xx).
     """
 
     def __init__(
