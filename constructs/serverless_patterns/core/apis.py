@@ -112,8 +112,9 @@ def rest_api(
 ) -> apigw.RestApi:
     """A regional REST API with the library's defaults; ``props`` override any of them.
 
-    Defaults: named after the construct path; every method requires authorization (IAM unless an ``authorizer`` is given;
-    ``AuthorizationType.NONE`` must be asked for and adds a warning), JSON access logs in a
+    Defaults: named after the construct path; every method requires authorization (IAM
+    unless an ``authorizer`` is given; ``AuthorizationType.NONE`` must be asked for and adds
+    a warning), JSON access logs in a
     log group with retention, X-Ray tracing, error-level execution logs, detailed metrics,
     and stage throttling of 100 requests/s (burst 200). ``props.deploy_options`` override
     the stage defaults one by one.
