@@ -86,12 +86,14 @@ def step(title: str, *command: str | Path, cwd: Path = ROOT, quiet: bool = False
 def build(work: Path) -> Path:
     """Build the wheel and the sdist (as build frontends do); check what each ships."""
     builder = work / "build-venv" / "bin" / "python"
-    step("build the wheel and the sdist", sys.executable, "-m", "venv", builder.parents[1])
-    step("...", builder, "-m", "pip", "install", "-q", "--disable-pip-version-check",
-         *BUILD_REQUIRES)  # fmt: skip
+    step("build: a virtualenv for the build backend", sys.executable, "-m", "venv",
+         builder.parents[1])  # fmt: skip
+    step(f"build: install {' '.join(BUILD_REQUIRES)}", builder, "-m", "pip", "install",
+         "-q", "--disable-pip-version-check", *BUILD_REQUIRES)  # fmt: skip
     dist = work / "dist"
-    step("...", builder, "-c", f"from setuptools import build_meta as b; "
-         f"b.build_wheel({str(dist)!r}); b.build_sdist({str(dist)!r})", quiet=True)  # fmt: skip
+    backend = "from setuptools import build_meta as b; "
+    step("build: the wheel and the sdist", builder, "-c", f"{backend}b.build_wheel"
+         f"({str(dist)!r}); b.build_sdist({str(dist)!r})", quiet=True)  # fmt: skip
     [wheel] = dist.glob("serverless_patterns-*.whl")
     [sdist] = dist.glob("serverless_patterns-*.tar.gz")
     package = "constructs/serverless_patterns/"
