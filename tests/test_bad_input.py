@@ -17,10 +17,13 @@ import pytest
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from serverless_patterns import (
     AsyncApi,
+    EventRoute,
     EventRouter,
+    EventTarget,
     FanOut,
     QueueSubscriber,
     Route,
@@ -68,6 +71,21 @@ CASES: dict[str, tuple[Callable[[Stack], Any], str, str]] = {
     "max_event_age as an int": (
         lambda s: EventRouter(s, "X", max_event_age=3600),
         "max_event_age=3600",
+        "expected a Duration, e.g. Duration.hours(1); got int",
+    ),
+    "EventTarget max_event_age as an int": (
+        lambda s: EventRouter(
+            s,
+            "X",
+            routes=[
+                EventRoute(
+                    "placed",
+                    pattern=events.EventPattern(source=["shop"]),
+                    targets=[EventTarget(sqs.Queue(s, "Q"), max_event_age=60)],
+                )
+            ],
+        ),
+        "max_event_age=60",
         "expected a Duration, e.g. Duration.hours(1); got int",
     ),
     "Workflow timeout as an int": (
