@@ -15,7 +15,7 @@ E2E_SETUP := $(E2E_VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: setup synth test e2e integ snapshots catalog diff benchmark lint lock clean
+.PHONY: setup synth test compat e2e integ snapshots catalog diff benchmark lint lock clean
 
 CHECKOV_SETUP := .venv-checkov/.installed
 
@@ -26,6 +26,9 @@ synth: $(PYTHON_SETUP) $(NODE_SETUP)  ## synthesize every reference stack into c
 
 test: $(PYTHON_SETUP)  ## run the whole test suite (checkov included)
 	$(PYTHON) -m pytest
+
+compat: $(PYTHON_SETUP)  ## the wheel in a fresh venv: a user app, and the lowest declared aws-cdk-lib
+	$(PYTHON) -m tools.compat
 
 e2e: $(PYTHON_SETUP) $(NODE_SETUP) $(E2E_SETUP)  ## deploy every reference stack to MiniStack, run tests/e2e
 	$(PYTHON) -m tools.e2e

@@ -21,6 +21,7 @@ from serverless_patterns.core.apis import (
     Route,
     rest_api,
     validate_authorization,
+    validate_path,
     validate_routes,
 )
 from serverless_patterns.core.compliance import justify
@@ -57,6 +58,7 @@ RUNTIME_PYTHONS = [
     lambda_.Runtime.PYTHON_3_14,
 ]
 DEFAULT_PATH = "/jobs"
+DEFAULT_PROCESSOR = "app.process"
 DEFAULT_BATCH_SIZE = 10
 #: Workers running at once: a burst waits in the queue instead of hammering the database.
 DEFAULT_MAX_CONCURRENCY = 5
@@ -179,7 +181,7 @@ class AsyncApi(Construct):
         construct_id: str,
         *,
         code: lambda_.Code | None = None,
-        processor: str = "app.process",
+        processor: str | None = None,
         function_options: lambda_.FunctionOptions | None = None,
         existing_function: lambda_.IFunction | None = None,
         job_schema: apigw.JsonSchema | None = None,
@@ -206,6 +208,20 @@ class AsyncApi(Construct):
         super().__init__(scope, construct_id)
         service_name = service_name or construct_id
         problems = Problems("AsyncApi")
+        problems.expect("code", code, lambda_.Code, "lambda_.Code.from_asset('handlers/jobs')")
+        problems.expect(
+            "function_options",
+            function_options,
+            lambda_.FunctionOptions,
+            "lambda_.FunctionOptions(...)",
+        )
+        problems.expect(
+            "table_props", table_props, dynamodb.TablePropsV2, "dynamodb.TablePropsV2(...)"
+        )
+        problems.expect("queue_props", queue_props, sqs.QueueProps, "sqs.QueueProps(...)")
+        problems.only_with_code("processor", processor, existing_function)
+        problems.raise_if_any()  # the checks below rely on these types
+        processor = processor or DEFAULT_PROCESSOR
         if (code is None) == (existing_function is None):
             problems.add("code", code, "give exactly one of code= or existing_function=")
         problems.exclusive(existing_function=existing_function, function_options=function_options)
@@ -214,7 +230,8 @@ class AsyncApi(Construct):
         if not _PROCESSOR.match(processor):
             problems.add("processor", processor, "give module.function, e.g. 'app.process'")
         job_schema = self._validate_schema(problems, job_schema, message_group_key)
-        validate_routes(problems, [Route("POST", path), Route("GET", f"{path}/{{job_id}}")])
+        if validate_path(problems, "path", path):
+            validate_routes(problems, [Route("POST", path), Route("GET", f"{path}/{{job_id}}")])
         validate_authorization(problems, authorizer, authorization_type)
         validate_alarm_topic(problems, alarm_topic)
         worker_timeout = self._worker_timeout(function_options, existing_function)

@@ -81,6 +81,11 @@ class EventRouter(Construct):
     Schedule routes run on the account's default bus whatever the bus: EventBridge runs
     schedule rules nowhere else. Consider EventBridge Scheduler for time zones or one-off
     schedules.
+
+    Attributes: ``event_bus`` (yours with ``existing_bus``), ``archive`` (None without one),
+    ``bus_policies`` (the cross-account publishing permissions), ``rules`` (route name ->
+    rule), ``dead_letter_queues`` ("route/target" -> the target's DLQ), ``alarms``. Add routes
+    later with ``add_route``; let publishers in with ``grant_put_events``.
     """
 
     def __init__(
@@ -101,7 +106,18 @@ class EventRouter(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         problems = Problems("EventRouter")
+        problems.expect(
+            "max_event_age", max_event_age, Duration, "a Duration, e.g. Duration.hours(1)"
+        )
+        problems.expect("archive_retention", archive_retention, Duration, "Duration.days(...)")
+        problems.raise_if_any()  # the checks below rely on these types
         problems.exclusive(existing_bus=existing_bus, event_bus_props=event_bus_props)
+        if archive is None and existing_bus is not None and archive_retention is not None:
+            problems.add(
+                "archive_retention",
+                archive_retention.to_human_string(),
+                "an existing_bus is archived only with archive=True: set it, or remove this",
+            )
         if archive is False and archive_retention is not None:
             problems.add("archive_retention", archive_retention, "remove it, or set archive=True")
         if archive_retention is not None:

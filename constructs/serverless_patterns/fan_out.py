@@ -171,6 +171,8 @@ class FanOut(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         problems = Problems("FanOut")
+        problems.expect("topic_props", topic_props, sns.TopicProps, "sns.TopicProps(...)")
+        problems.raise_if_any()  # the checks below rely on its type
         problems.exclusive(existing_topic=existing_topic, topic_props=topic_props)
         fifo = topic_defaults.is_fifo(topic_props, existing_topic)
         topic_defaults.validate_fifo_only_options(

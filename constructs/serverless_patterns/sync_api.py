@@ -24,6 +24,8 @@ from serverless_patterns.core.tables import TableAccess, grant, table
 from serverless_patterns.core.topics import validate_alarm_topic
 from serverless_patterns.core.validation import Problems
 
+DEFAULT_HANDLER = "app.handler"
+
 
 class SyncApi(Construct):
     """A REST API whose requests a Lambda function answers from a DynamoDB table.
@@ -56,6 +58,10 @@ class SyncApi(Construct):
         (with ``authorizer``) or ``NONE`` (an open API: allowed, with a synth warning).
     :param alarm_topic: an SNS topic that receives every alarm and its recovery.
     :param service_name: names the service in logs, traces and metrics. Default: the id.
+
+    Attributes: ``api`` (the REST API), ``function`` (yours with ``existing_function``),
+    ``table`` (yours with ``existing_table``), ``alarms`` (function errors and throttles, API
+    5xx).
     """
 
     def __init__(
@@ -64,7 +70,7 @@ class SyncApi(Construct):
         construct_id: str,
         *,
         code: lambda_.Code | None = None,
-        handler: str = "app.handler",
+        handler: str | None = None,
         function_options: lambda_.FunctionOptions | None = None,
         existing_function: lambda_.IFunction | None = None,
         table_props: dynamodb.TablePropsV2 | None = None,
@@ -79,6 +85,19 @@ class SyncApi(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         problems = Problems("SyncApi")
+        problems.expect("code", code, lambda_.Code, "lambda_.Code.from_asset('handlers/orders')")
+        problems.expect(
+            "function_options",
+            function_options,
+            lambda_.FunctionOptions,
+            "lambda_.FunctionOptions(...)",
+        )
+        problems.expect(
+            "table_props", table_props, dynamodb.TablePropsV2, "dynamodb.TablePropsV2(...)"
+        )
+        problems.only_with_code("handler", handler, existing_function)
+        problems.list_of("routes", routes, Route)
+        problems.raise_if_any()  # the checks below rely on these types
         if (code is None) == (existing_function is None):
             problems.add("code", code, "give exactly one of code= or existing_function=")
         problems.exclusive(existing_function=existing_function, function_options=function_options)
@@ -98,7 +117,7 @@ class SyncApi(Construct):
                 self,
                 "Function",
                 code=code,
-                handler=handler,
+                handler=handler or DEFAULT_HANDLER,
                 service_name=service_name or construct_id,
                 environment=environment,
                 options=function_options,

@@ -21,6 +21,7 @@ from constructs import Construct
 from serverless_patterns.core import alarms as alarm_defaults
 from serverless_patterns.core import state_machines as defaults
 from serverless_patterns.core.apis import rest_api, validate_authorization
+from serverless_patterns.core.buses import schedule_problem
 from serverless_patterns.core.logs import log_group
 from serverless_patterns.core.props import options_of
 from serverless_patterns.core.queues import dead_letter_queue
@@ -69,7 +70,16 @@ class _Options:
                 "use sfn.StateMachineType.STANDARD or EXPRESS",
             )
             return
-        defaults.validate_timeout(problems, self.timeout, self.state_machine_type)
+        problems.expect("timeout", self.timeout, Duration, "a Duration, e.g. Duration.minutes(5)")
+        if self.timeout is None or isinstance(self.timeout, Duration):
+            defaults.validate_timeout(problems, self.timeout, self.state_machine_type)
+        if self.trigger_schedule is not None:
+            expected = "events.Schedule.cron(...) or .rate(...)"
+            problems.expect("trigger_schedule", self.trigger_schedule, events.Schedule, expected)
+            if isinstance(self.trigger_schedule, events.Schedule):
+                expression = self.trigger_schedule.expression_string
+                if problem := schedule_problem(expression):
+                    problems.add("trigger_schedule", expression, problem)
         if not isinstance(self.log_level, sfn.LogLevel):
             problems.add("log_level", self.log_level, "use sfn.LogLevel.ALL, ERROR, FATAL or OFF")
         elif self.log_level == sfn.LogLevel.OFF:
@@ -441,6 +451,8 @@ class Saga(Workflow):
             alarm_topic=alarm_topic,
         )
         problems = Problems("Saga")
+        problems.list_of("steps", steps, SagaStep)
+        problems.raise_if_any()  # the checks below rely on a list
         steps = list(steps) if steps is not None else []
         _validate_steps(problems, steps)
         defaults.validate_retry(problems, "action_retry", action_retry)

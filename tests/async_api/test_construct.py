@@ -670,7 +670,7 @@ def standard_dead_letters() -> sqs.DeadLetterQueue:
     [
         ({}, "code=None: give exactly one of code= or existing_function="),
         ({"code": CODE, "processor": "process"}, "processor='process': give module.function"),
-        ({"code": CODE, "path": "jobs"}, "routes='POST jobs': path must start"),
+        ({"code": CODE, "path": "jobs"}, "path='jobs': path must start"),
         ({"code": CODE, "batch_size": 11}, "batch_size=11: must be between 1 and 10 (up to 10000"),
         ({"code": CODE, "batch_size": 0}, "batch_size=0: must be between 1 and 10"),
         (

@@ -113,6 +113,19 @@ def test_every_method_requires_iam_and_is_validated(orders: dict[str, Any]) -> N
     assert model["Schema"]["required"] == ["customer_id", "items"]
 
 
+def test_the_api_is_named_after_its_construct_path(templates: dict[str, Any]) -> None:
+    """Every REST API used to be called "Api" in the console; now its path tells them apart."""
+    names = {
+        stack_id: sorted(api["Name"] for api in resources(t, "AWS::ApiGateway::RestApi").values())
+        for stack_id, t in templates.items()
+    }
+    assert names["SyncApi"] == ["SyncApi-Orders-Api"]
+    assert names["OrdersBothWays"] == [
+        "OrdersBothWays-AsyncOrders-Api",
+        "OrdersBothWays-SyncOrders-Api",
+    ]
+
+
 def test_stage_logs_traces_and_throttles(orders: dict[str, Any]) -> None:
     _, stage = only(orders, "AWS::ApiGateway::Stage")
     assert stage["TracingEnabled"] is True

@@ -45,6 +45,17 @@ class Route:
 PROXY_ROUTES = (Route("ANY", "/"), Route("ANY", "/{proxy+}"))
 
 
+_PATH_FIX = "path must start with '/' and hold segments or {params}"
+
+
+def validate_path(problems: Problems, option: str, path: str) -> bool:
+    """``path`` is ``/`` or ``/segment/{param}/...``; True if it is."""
+    if path == "/" or _PATH.match(path):
+        return True
+    problems.add(option, path, _PATH_FIX)
+    return False
+
+
 def validate_routes(problems: Problems, routes: Sequence[Route]) -> None:
     if not routes:
         problems.add("routes", list(routes), "give at least one Route, or omit it to proxy all")
@@ -52,10 +63,22 @@ def validate_routes(problems: Problems, routes: Sequence[Route]) -> None:
         if route.method not in HTTP_METHODS:
             problems.add("routes", route.key, f"method must be one of {sorted(HTTP_METHODS)}")
         if route.path != "/" and not _PATH.match(route.path):
-            problems.add(
-                "routes", route.key, "path must start with '/' and hold segments or {params}"
-            )
+            problems.add("routes", route.key, _PATH_FIX)
     problems.unique("routes", (route.key for route in routes))
+    # API Gateway refuses two path parameters under one parent, e.g. {id} and {order_id}.
+    parameters: dict[str, set[str]] = {}
+    for route in routes:
+        segments = route.path.strip("/").split("/")
+        for depth, segment in enumerate(segments):
+            if segment.startswith("{"):
+                parameters.setdefault("/" + "/".join(segments[:depth]), set()).add(segment)
+    for parent, names in parameters.items():
+        if len(names) > 1:
+            problems.add(
+                "routes",
+                sorted(names),
+                f"one path parameter name under {parent!r}: API Gateway refuses sibling ones",
+            )
 
 
 def validate_authorization(
@@ -89,8 +112,9 @@ def rest_api(
 ) -> apigw.RestApi:
     """A regional REST API with the library's defaults; ``props`` override any of them.
 
-    Defaults: every method requires authorization (IAM unless an ``authorizer`` is given;
-    ``AuthorizationType.NONE`` must be asked for and adds a warning), JSON access logs in a
+    Defaults: named after the construct path; every method requires authorization (IAM
+    unless an ``authorizer`` is given; ``AuthorizationType.NONE`` must be asked for and adds
+    a warning), JSON access logs in a
     log group with retention, X-Ray tracing, error-level execution logs, detailed metrics,
     and stage throttling of 100 requests/s (burst 200). ``props.deploy_options`` override
     the stage defaults one by one.
@@ -128,6 +152,8 @@ def rest_api(
         overrides.pop("deploy_options", None),
     )
     settings = {
+        # Named after the construct path (e.g. "OrdersService-Orders-Api"), not just its id.
+        "rest_api_name": "-".join([*scope.node.path.split("/"), construct_id]),
         "endpoint_types": [apigw.EndpointType.REGIONAL],
         # The account-level logging role is one setting per account and region: the stack's
         # one ApiGatewayAccount (below) sets it, never each API.

@@ -224,7 +224,8 @@ def validate_retry(
             problems.add(f"{option}retry_attempts", attempts, "give a whole number from 0 to 185")
         else:
             problems.in_range(f"{option}retry_attempts", attempts, low, high)
-    if age is not None:
+    problems.expect(f"{option}max_event_age", age, Duration, "a Duration, e.g. Duration.hours(1)")
+    if isinstance(age, Duration):
         seconds = age.to_seconds(integral=False)
         if not is_token(seconds):
             low, high = MAX_EVENT_AGE_RANGE

@@ -21,6 +21,21 @@ class Problems:
     def add(self, option: str, value: Any, fix: str) -> None:
         self._lines.append(f"  - {option}={value!r}: {fix}")
 
+    def expect(self, option: str, value: Any, expected: type, example: str) -> None:
+        """``value`` must be None, a token or an ``expected``, e.g. ``lambda_.Code`` for code=."""
+        if value is not None and not is_token(value) and not isinstance(value, expected):
+            self.add(option, value, f"expected {example}; got {type(value).__name__}")
+
+    def list_of(self, option: str, value: Any, item: type) -> None:
+        """``value`` must be a list of ``item``, not one ``item`` on its own."""
+        if isinstance(value, item):
+            self.add(option, value, f"expected a list of {item.__name__}: wrap it in [...]")
+
+    def only_with_code(self, option: str, value: Any, existing_function: Any) -> None:
+        """``option`` (handler=, processor=) configures the function the construct creates."""
+        if value is not None and existing_function is not None:
+            self.add(option, value, "applies only to the function built from code=; remove it")
+
     def exclusive(self, **options: Any) -> None:
         """At most one of ``options`` may be given (e.g. ``existing_table`` or ``table_props``)."""
         given = [name for name, value in options.items() if value is not None]

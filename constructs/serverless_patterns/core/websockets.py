@@ -3,7 +3,7 @@
 import json
 
 import jsii
-from aws_cdk import Annotations, CfnResource, Stack
+from aws_cdk import Annotations, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
@@ -117,24 +117,26 @@ def websocket_api(
 
 def grant_post_to_connections(stage: apigwv2.WebSocketStage, grantee: iam.IGrantable) -> None:
     """Let ``grantee`` post messages to the connections of ``stage`` (nothing else)."""
-    api = stage.api
-    resource_name = f"{stage.stage_name}/POST/@connections/*"
-    grantee.grant_principal.add_to_principal_policy(
-        iam.PolicyStatement(
-            actions=["execute-api:ManageConnections"],
-            resources=[
-                Stack.of(stage).format_arn(
-                    service="execute-api", resource=api.api_id, resource_name=resource_name
-                )
-            ],
-        )
+    stack = Stack.of(stage)
+    connections = stack.format_arn(
+        service="execute-api",
+        resource=stage.api.api_id,
+        resource_name=f"{stage.stage_name}/POST/@connections/*",
     )
-    resource = api.node.default_child
-    if isinstance(resource, CfnResource):
-        logical_id = Stack.of(api).resolve(resource.logical_id)
-        justify(
-            grantee.grant_principal,
-            "websocket-connections",
-            "[Resource::arn:<AWS::Partition>:execute-api:"
-            f"<AWS::Region>:<AWS::AccountId>:<{logical_id}>/{resource_name}]",
-        )
+    grantee.grant_principal.add_to_principal_policy(
+        iam.PolicyStatement(actions=["execute-api:ManageConnections"], resources=[connections])
+    )
+    justify(
+        grantee.grant_principal,
+        "websocket-connections",
+        f"[Resource::{_as_nag_prints(stack, connections)}]",
+    )
+
+
+def _as_nag_prints(stack: Stack, value: str) -> str:
+    """``value`` as cdk-nag prints it in a finding id: literals as they are, references as
+    ``<LogicalId>``. Env-pinned stacks (and the partition-literals feature flag) turn the
+    region, account and partition into literals, so the id is never written by hand."""
+    resolved = stack.resolve(value)
+    parts = resolved["Fn::Join"][1] if isinstance(resolved, dict) else [resolved]
+    return "".join(part if isinstance(part, str) else f"<{part['Ref']}>" for part in parts)
