@@ -785,6 +785,24 @@ def test_invalid_options_raise_naming_the_option_and_fix(
         AsyncApi(scope, "Jobs", **options)
 
 
+def test_a_visibility_timeout_of_exactly_six_times_the_consumer_s_timeout_is_enough() -> None:
+    """The rule's boundary: "at least six times" the function's timeout ("Using Lambda with
+    Amazon SQS", lambda/latest/dg/with-sqs.html); the default worker timeout is 10 s."""
+    AsyncApi(
+        Stack(),
+        "Jobs",
+        code=CODE,
+        queue_props=sqs.QueueProps(visibility_timeout=Duration.seconds(60)),
+    )
+    with pytest.raises(ValueError, match=re.escape("queue_props.visibility_timeout='59s'")):
+        AsyncApi(
+            Stack(),
+            "Jobs",
+            code=CODE,
+            queue_props=sqs.QueueProps(visibility_timeout=Duration.seconds(59)),
+        )
+
+
 def test_every_problem_is_reported_at_once(scope: Stack) -> None:
     with pytest.raises(ValueError) as error:
         AsyncApi(scope, "Jobs", code=CODE, batch_size=0, max_concurrency=0, processor="x")
