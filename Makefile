@@ -17,12 +17,14 @@ export CDK_DISABLE_VERSION_CHECK := 1
 
 .PHONY: setup synth test e2e integ snapshots catalog diff benchmark lint lock clean
 
+CHECKOV_SETUP := .venv-checkov/.installed
+
 setup: $(PYTHON_SETUP) $(NODE_SETUP)  ## what both commands set up first
 
 synth: $(PYTHON_SETUP) $(NODE_SETUP)  ## synthesize every reference stack into cdk.out/ (cdk-nag runs)
 	node_modules/.bin/cdk synth --quiet
 
-test: $(PYTHON_SETUP)  ## run the whole test suite
+test: $(PYTHON_SETUP)  ## run the whole test suite (checkov included)
 	$(PYTHON) -m pytest
 
 e2e: $(PYTHON_SETUP) $(NODE_SETUP) $(E2E_SETUP)  ## deploy every reference stack to MiniStack, run tests/e2e
@@ -52,9 +54,15 @@ lock:  ## re-resolve constraints.txt from pyproject.toml (then review the diff)
 	/tmp/serverless-patterns-lock/bin/pip install -q -e '.[dev]'
 	/tmp/serverless-patterns-lock/bin/pip freeze --exclude-editable | sort > constraints.txt
 
-$(PYTHON_SETUP): pyproject.toml constraints.txt
+$(PYTHON_SETUP): pyproject.toml constraints.txt $(CHECKOV_SETUP)
 	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+# checkov pins packages that clash with the suite's (boto3, networkx): it gets its own venv.
+$(CHECKOV_SETUP): constraints-checkov.txt
+	test -x .venv-checkov/bin/python || python3 -m venv .venv-checkov
+	.venv-checkov/bin/python -m pip install -q --disable-pip-version-check -r constraints-checkov.txt
 	touch $@
 
 $(NODE_SETUP): package.json package-lock.json $(PYTHON_SETUP)
@@ -70,4 +78,4 @@ $(E2E_SETUP): tools/e2e/requirements.txt $(PYTHON_SETUP)
 	touch $@
 
 clean:
-	rm -rf $(VENV) $(E2E_VENV) .e2e node_modules cdk.out
+	rm -rf $(VENV) .venv-checkov $(E2E_VENV) .e2e node_modules cdk.out

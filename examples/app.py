@@ -56,6 +56,7 @@ class SynthesizedApp:
 
     templates: dict[str, dict[str, Any]]
     nag_report: dict[str, Any]
+    outdir: Path
 
 
 def cli_context() -> dict[str, Any]:
@@ -95,6 +96,7 @@ def synthesize(outdir: Path) -> SynthesizedApp:
             for stack_id in REFERENCE_STACKS
         },
         nag_report=json.loads((outdir / "validation-report.json").read_text()),
+        outdir=outdir,
     )
 
 

@@ -7,6 +7,7 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from serverless_patterns import AsyncApi
+from serverless_patterns.core.alarms import notify_every_alarm, operations_topic
 from serverless_patterns.core.functions import asset_code
 
 from constructs import Construct
@@ -69,3 +70,6 @@ class NotificationsServiceStack(Stack):
         CfnOutput(self, "ApiUrl", value=notifications.api.url)
         assert notifications.websocket_stage is not None
         CfnOutput(self, "WebSocketUrl", value=notifications.websocket_stage.url)
+        # Every alarm tells someone: subscribe the on-call address to the operations topic,
+        # or pass a platform team's own topic to notify_every_alarm instead.
+        notify_every_alarm(self, operations_topic(self))

@@ -8,7 +8,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from serverless_patterns import EventRoute, EventRouter, EventTarget
-from serverless_patterns.core.alarms import dead_letter_queue_alarm, function_alarms
+from serverless_patterns.core.alarms import (
+    dead_letter_queue_alarm,
+    function_alarms,
+    notify_every_alarm,
+    operations_topic,
+)
 from serverless_patterns.core.functions import asset_code, python_function
 from serverless_patterns.core.queues import dead_letter_queue, queue
 
@@ -119,3 +124,6 @@ class CommerceEventsStack(Stack):
 
         CfnOutput(self, "EventBusName", value=router.event_bus.event_bus_name)
         CfnOutput(self, "FulfilmentQueueUrl", value=fulfilment.queue_url)
+        # Every alarm tells someone: subscribe the on-call address to the operations topic,
+        # or pass a platform team's own topic to notify_every_alarm instead.
+        notify_every_alarm(self, operations_topic(self))

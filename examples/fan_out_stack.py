@@ -6,6 +6,7 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from serverless_patterns import FanOut, FunctionSubscriber, QueueSubscriber
+from serverless_patterns.core.alarms import notify_every_alarm, operations_topic
 from serverless_patterns.core.functions import asset_code
 
 from constructs import Construct
@@ -86,3 +87,6 @@ class OrderEventsStack(Stack):
         order_events.grant_publish(publisher)
         CfnOutput(self, "TopicArn", value=order_events.topic.topic_arn)
         CfnOutput(self, "PublisherRoleArn", value=publisher.role_arn)
+        # Every alarm tells someone: subscribe the on-call address to the operations topic,
+        # or pass a platform team's own topic to notify_every_alarm instead.
+        notify_every_alarm(self, operations_topic(self))

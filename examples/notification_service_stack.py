@@ -25,6 +25,7 @@ from aws_cdk import aws_sns as sns
 from serverless_patterns import AsyncApi, TableAccess
 from serverless_patterns.core import alarms
 from serverless_patterns.core import topics as topic_defaults
+from serverless_patterns.core.alarms import notify_every_alarm, operations_topic
 from serverless_patterns.core.functions import asset_code
 from serverless_patterns.core.queues import dead_letter_queue
 from serverless_patterns.core.tables import grant, table
@@ -123,3 +124,6 @@ class NotificationServiceStack(Stack):
         assert requests.websocket_stage is not None
         CfnOutput(self, "WebSocketUrl", value=requests.websocket_stage.url)
         CfnOutput(self, "TopicArn", value=users.topic_arn)
+        # Every alarm tells someone: subscribe the on-call address to the operations topic,
+        # or pass a platform team's own topic to notify_every_alarm instead.
+        notify_every_alarm(self, operations_topic(self))

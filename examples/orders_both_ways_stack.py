@@ -19,6 +19,7 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from serverless_patterns import AsyncApi, Route, SyncApi, TableAccess
+from serverless_patterns.core.alarms import notify_every_alarm, operations_topic
 from serverless_patterns.core.functions import asset_code
 from serverless_patterns.core.tables import grant, table
 
@@ -86,3 +87,6 @@ class OrdersBothWaysStack(Stack):
         CfnOutput(self, "AsyncApiUrl", value=async_.api.url)
         assert async_.websocket_stage is not None
         CfnOutput(self, "AsyncWebSocketUrl", value=async_.websocket_stage.url)
+        # Every alarm tells someone: subscribe the on-call address to the operations topic,
+        # or pass a platform team's own topic to notify_every_alarm instead.
+        notify_every_alarm(self, operations_topic(self))

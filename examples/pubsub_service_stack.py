@@ -30,6 +30,7 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from serverless_patterns import FanOut, QueueSubscriber, Route, SyncApi, TableAccess
+from serverless_patterns.core.alarms import notify_every_alarm, operations_topic
 from serverless_patterns.core.functions import asset_code
 from serverless_patterns.core.tables import grant, table
 
@@ -219,3 +220,6 @@ class PubSubServiceStack(Stack):
 
         CfnOutput(self, "ApiUrl", value=api.api.url)
         CfnOutput(self, "TopicArn", value=messages_topic.topic.topic_arn)
+        # Every alarm tells someone: subscribe the on-call address to the operations topic,
+        # or pass a platform team's own topic to notify_every_alarm instead.
+        notify_every_alarm(self, operations_topic(self))

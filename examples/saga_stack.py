@@ -21,7 +21,8 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from serverless_patterns import TRANSIENT_ERRORS, Saga, SagaStep, TableAccess
-from serverless_patterns.core.compliance import acknowledge
+from serverless_patterns.core.alarms import notify_every_alarm, operations_topic
+from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.functions import asset_code, python_function
 from serverless_patterns.core.tables import grant, table
 
@@ -103,13 +104,7 @@ class OrderSagaStack(Stack):
             environment={"PAYMENTS_TABLE": payments.table_name},
         )
         grant(payments, payment_function, TableAccess.READ_WRITE)
-        acknowledge(
-            payment_function,
-            "Serverless::Serverless-LambdaDLQ",
-            "Step Functions invokes the function synchronously and receives its errors (then "
-            "retries or compensates); a dead-letter queue only applies to asynchronous "
-            "invocations.",
-        )
+        justify(payment_function, "invoked-synchronously")
 
         # The claim: the order is recorded once. A second execution for the same order (a
         # duplicate or redriven event) fails this condition and ends as a duplicate.
@@ -257,3 +252,6 @@ class OrderSagaStack(Stack):
         CfnOutput(self, "StateMachineArn", value=saga.state_machine.state_machine_arn)
         CfnOutput(self, INVENTORY_OUTPUT, value=inventory.table_name)
         CfnOutput(self, "OrdersTableName", value=orders.table_name)
+        # Every alarm tells someone: subscribe the on-call address to the operations topic,
+        # or pass a platform team's own topic to notify_every_alarm instead.
+        notify_every_alarm(self, operations_topic(self))

@@ -13,8 +13,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from examples.app import SynthesizedApp, synthesize
-from tests.support.lint import background_cfn_lint
+from examples.app import REFERENCE_STACKS, SynthesizedApp, synthesize
+from tests.support.lint import background_cfn_lint, background_checkov
 
 
 @pytest.fixture(scope="session")
@@ -34,13 +34,28 @@ def cfn_lint_findings(reference_app: SynthesizedApp) -> Iterator[dict[str, Futur
 
 
 @pytest.fixture(scope="session")
+def checkov_findings(
+    reference_app: SynthesizedApp,
+) -> Iterator[Future[dict[str, dict[str, set[str]]]]]:
+    """``{template file name: checkov's failed and skipped checks}``, from a checkov process."""
+    templates = [
+        reference_app.outdir / f"{stack_id}.template.json" for stack_id in REFERENCE_STACKS
+    ]
+    with background_checkov(templates) as findings:
+        yield findings
+
+
+@pytest.fixture(scope="session")
 def templates(
-    reference_app: SynthesizedApp, cfn_lint_findings: dict[str, Future[list[str]]]
+    reference_app: SynthesizedApp,
+    cfn_lint_findings: dict[str, Future[list[str]]],
+    checkov_findings: Future[dict[str, dict[str, set[str]]]],
 ) -> dict[str, dict[str, Any]]:
     """``{stack id: synthesized template}`` for every reference stack.
 
-    Asking for the templates starts cfn-lint on them in the background (``cfn_lint_findings``),
-    so that it overlaps with the tests that come before the compliance tests.
+    Asking for the templates starts cfn-lint (``cfn_lint_findings``) and checkov
+    (``checkov_findings``) on them in the background, so that they overlap with the tests
+    that come before the compliance tests.
     """
     return reference_app.templates
 

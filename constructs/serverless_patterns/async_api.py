@@ -23,7 +23,7 @@ from serverless_patterns.core.apis import (
     validate_authorization,
     validate_routes,
 )
-from serverless_patterns.core.compliance import acknowledge
+from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.functions import DEFAULT_TIMEOUT, asset_code, python_function
 from serverless_patterns.core.integrations import (
     SEND_MESSAGE_RESPONSES,
@@ -325,8 +325,6 @@ class AsyncApi(Construct):
             runtime_code,
             "async_jobs.status.handler",
             service_name,
-            "API Gateway invokes the function synchronously and receives its errors; a "
-            "dead-letter queue only applies to asynchronous invocations.",
         )
         grant(self.table, self.status_function, TableAccess.READ)
         self.api: apigw.RestApi = rest_api(
@@ -393,7 +391,7 @@ class AsyncApi(Construct):
     # --- building blocks ------------------------------------------------------------------
 
     def _runtime_function(
-        self, construct_id: str, code: lambda_.Code, handler: str, service_name: str, why: str
+        self, construct_id: str, code: lambda_.Code, handler: str, service_name: str
     ) -> lambda_.Function:
         function = python_function(
             self,
@@ -403,7 +401,7 @@ class AsyncApi(Construct):
             service_name=service_name,
             environment={"TABLE_NAME": self.table.table_name},
         )
-        acknowledge(function, "Serverless::Serverless-LambdaDLQ", why)
+        justify(function, "invoked-synchronously")
         return function
 
     def _add_recorder(
@@ -462,8 +460,6 @@ class AsyncApi(Construct):
             code,
             "async_jobs.connections.handler",
             service_name,
-            "The WebSocket API invokes the function synchronously and receives its errors; a "
-            "dead-letter queue only applies to asynchronous invocations.",
         )
         grant(self.table, connections, TableAccess.READ_WRITE)
         connections.add_environment("JOBS_PATH", path)
@@ -483,8 +479,6 @@ class AsyncApi(Construct):
             code,
             "async_jobs.notifier.handler",
             service_name,
-            "The function is invoked by the table's stream event source mapping, not "
-            "asynchronously: records that keep failing go to its on-failure destination.",
         )
         notifier.add_environment("CONNECTIONS_ENDPOINT", stage.callback_url)
         notifier.add_environment("JOBS_PATH", path)

@@ -38,6 +38,7 @@ from serverless_patterns.core.buses import (
     validate_retry,
 )
 from serverless_patterns.core.buses import archive as bus_archive
+from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.props import options_of
 from serverless_patterns.core.queues import dead_letter_queue
 from serverless_patterns.core.validation import Problems, is_token
@@ -301,10 +302,11 @@ class EventRouter(Construct):
                     "dead_letter_queue or retry policy; the router gives every target both, so "
                     "remove them there and use EventTarget(retry_attempts=, max_event_age=)"
                 )
-            if kind == "function":
-                capture_function_failures(
-                    scope, target.resource, queue, f"route {route.name!r}, target {name!r}"
-                )
+            if kind == "function" and capture_function_failures(
+                scope, target.resource, queue, f"route {route.name!r}, target {name!r}"
+            ):
+                # The rule holds the function's invoke permission, which ES1007 inspects.
+                justify(rule, "on-failure-destination")
             self.dead_letter_queues[f"{route.name}/{name}"] = queue
             alarm = alarm_defaults.dead_letter_queue_alarm(
                 scope, f"{pascal(name)}DeadLetterQueueAlarm", queue

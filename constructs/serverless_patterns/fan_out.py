@@ -17,6 +17,7 @@ from constructs import Construct
 from serverless_patterns.core import alarms as alarm_defaults
 from serverless_patterns.core import queues as queue_defaults
 from serverless_patterns.core import topics as topic_defaults
+from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.functions import DEFAULT_TIMEOUT, python_function
 from serverless_patterns.core.props import merge
 from serverless_patterns.core.validation import Problems, is_token
@@ -276,6 +277,8 @@ class FanOut(Construct):
             filter_policy=subscriber.filter_policy,
             filter_policy_with_message_body=subscriber.filter_policy_with_message_body,
         )
+        if subscriber.existing_function is None:
+            justify(function, "function-dead-letter-queue")
         self.alarms.append(
             alarm_defaults.dead_letter_queue_alarm(scope, "DeadLetterQueueAlarm", dead_letter_queue)
         )

@@ -18,7 +18,7 @@ from serverless_patterns.core.apis import (
     validate_authorization,
     validate_routes,
 )
-from serverless_patterns.core.compliance import acknowledge
+from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.functions import python_function
 from serverless_patterns.core.tables import TableAccess, grant, table
 from serverless_patterns.core.topics import validate_alarm_topic
@@ -103,12 +103,7 @@ class SyncApi(Construct):
                 environment=environment,
                 options=function_options,
             )
-            acknowledge(
-                self.function,
-                "Serverless::Serverless-LambdaDLQ",
-                "API Gateway invokes the function synchronously and receives its errors; a "
-                "dead-letter queue only applies to asynchronous invocations.",
-            )
+            justify(self.function, "invoked-synchronously")
         else:
             self.function = existing_function
             if isinstance(existing_function, lambda_.Function):

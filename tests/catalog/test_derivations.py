@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+from serverless_patterns.core.compliance import CONCERNS
 
 from tools.catalog import compliance, cost, inventory, permissions
 from tools.catalog.diagram import Edge, edges, mermaid
@@ -294,7 +295,9 @@ def test_idle_cost_counts_alarm_metrics_and_keys() -> None:
     assert cost.total(TEMPLATE) == pytest.approx(1.60)
 
 
-def test_compliance_lists_acknowledgements_of_one_stack_only() -> None:
+def test_compliance_lists_each_justification_of_one_stack_with_its_scanner_ids() -> None:
+    xray = CONCERNS["no-resource-level-permissions"]
+    no_vpc = CONCERNS["no-vpc"]
     report = {
         "pluginReports": [
             {
@@ -303,7 +306,7 @@ def test_compliance_lists_acknowledgements_of_one_stack_only() -> None:
                 "suppressedViolations": [
                     {
                         "ruleName": "AwsSolutions-IAM5[Resource::*]",
-                        "reason": "X-Ray has no resource-level permissions.",
+                        "reason": xray.reason,
                         "violatingConstructs": [
                             {"constructPath": "Mine/Fn/Role/DefaultPolicy/Resource"},
                             {"constructPath": "Other/Fn/Role/DefaultPolicy/Resource"},
@@ -313,9 +316,28 @@ def test_compliance_lists_acknowledgements_of_one_stack_only() -> None:
             }
         ]
     }
-    text = compliance.markdown(report, "Mine")
+    template = {
+        "Resources": {
+            "Fn": {
+                "Type": "AWS::Lambda::Function",
+                "Metadata": {
+                    "aws:cdk:path": "Mine/Fn/Resource",
+                    "justifications": ["no-vpc"],
+                    "checkov": {"skip": [{"id": "CKV_AWS_117", "comment": no_vpc.reason}]},
+                    "guard": {"SuppressedRules": ["LAMBDA_INSIDE_VPC"]},
+                },
+            }
+        }
+    }
+    text = compliance.markdown(report, template, "Mine")
     assert text.startswith("cdk-nag packs: AwsSolutions: 0 open, 1 acknowledged.")
-    assert "| `AwsSolutions-IAM5[Resource::*]` | `Fn/Role/DefaultPolicy` |" in text
+    assert (
+        "| no-resource-level-permissions | `Fn/Role/DefaultPolicy` | "
+        f"`AwsSolutions-IAM5[Resource::*]` | — | — | — | {xray.reason} |"
+    ) in text
+    assert (
+        f"| no-vpc | `Fn` | — | `CKV_AWS_117` | — | `LAMBDA_INSIDE_VPC` | {no_vpc.reason} |" in text
+    )
     assert "Other/" not in text
 
 

@@ -37,8 +37,16 @@ def resources(template: dict[str, Any], resource_type: str) -> dict[str, dict[st
     }
 
 
+#: What every reference stack adds for its alarms (core/alarms.py ``operations_topic``).
+OPERATIONS_TOPIC = "OperationsTopic"
+
+
 def only(template: dict[str, Any], resource_type: str) -> tuple[str, dict[str, Any]]:
-    """The one resource of ``resource_type``: ``(logical_id, properties)``."""
-    found = resources(template, resource_type)
+    """The one resource of ``resource_type``, the operations topic's aside: ``(id, properties)``."""
+    found = {
+        logical_id: properties
+        for logical_id, properties in resources(template, resource_type).items()
+        if not logical_id.startswith(OPERATIONS_TOPIC)
+    }
     assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
     return next(iter(found.items()))

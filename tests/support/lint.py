@@ -1,4 +1,4 @@
-"""cfn-lint, run in a worker process while the rest of the suite runs.
+"""cfn-lint (with the AWS serverless rules) and checkov, run beside the rest of the suite.
 
 cfn-lint validates a reference template in 1 to 2 s of pure CPU; the suite's other tests run on
 one core, so the lint of every template is handed to a second process as soon as the templates
@@ -7,20 +7,30 @@ exist and its findings are collected when the compliance tests ask for them.
 
 import json
 import multiprocessing
+import subprocess
 from collections.abc import Iterator, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
+
+from tests.support.cdk import ROOT
 
 #: W3005: CDK adds a redundant DependsOn on every Lambda's role policy; harmless.
 IGNORED_CHECKS = ["W3005"]
+#: cfn-lint-serverless: the AWS serverless rules (ES#### errors, WS#### warnings).
+SERVERLESS_RULES = "cfn_lint_serverless.rules"
+#: checkov pins packages that clash with the suite's (boto3, networkx): its own venv.
+CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 
 
 def cfn_lint(template_json: str) -> list[str]:
     """cfn-lint's findings for one template, as text."""
     from cfnlint.api import ManualArgs, lint
 
-    config = ManualArgs(regions=["us-east-1"], ignore_checks=IGNORED_CHECKS)
+    config = ManualArgs(
+        regions=["us-east-1"], ignore_checks=IGNORED_CHECKS, append_rules=[SERVERLESS_RULES]
+    )
     return [str(match) for match in lint(template_json, config=config)]
 
 
@@ -36,3 +46,33 @@ def background_cfn_lint(
             stack_id: pool.submit(cfn_lint, json.dumps(template))
             for stack_id, template in templates.items()
         }
+
+
+def checkov(templates: list[Path]) -> dict[str, dict[str, set[str]]]:
+    """``{template file name: {"failed" | "skipped": {"CHECK_ID Type.LogicalId", ...}}}``.
+
+    One process for every template: checkov takes seconds to import.
+    """
+    options = ["--framework", "cloudformation", "-o", "json", "--skip-download"]
+    files = [argument for template in templates for argument in ("-f", str(template))]
+    run = subprocess.run(
+        [str(CHECKOV), *files, *options], capture_output=True, text=True, check=False
+    )
+    assert run.stdout, run.stderr
+    reports = json.loads(run.stdout)
+    found = {template.name: {"failed": set(), "skipped": set()} for template in templates}
+    for report in reports if isinstance(reports, list) else [reports]:
+        for outcome in ("failed", "skipped"):
+            for check in report["results"][f"{outcome}_checks"]:
+                name = Path(check["file_path"]).name
+                found[name][outcome].add(f"{check['check_id']} {check['resource']}")
+    return found
+
+
+@contextmanager
+def background_checkov(
+    templates: list[Path],
+) -> Iterator[Future[dict[str, dict[str, set[str]]]]]:
+    """Start checkov on ``templates`` in a thread that waits for its process."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        yield pool.submit(checkov, templates)

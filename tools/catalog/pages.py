@@ -53,7 +53,7 @@ def stack_section(stack_id: str, app: SynthesizedApp) -> str:
             "### Idle cost",
             cost.markdown(template),
             "### Compliance",
-            compliance.markdown(app.nag_report, stack_id),
+            compliance.markdown(app.nag_report, template, stack_id),
         ]
     )
 

@@ -1,16 +1,19 @@
-"""Alarms for what loses data or fails silently, optionally notifying an SNS topic."""
+"""Alarms for what loses data or fails silently, and the topic that tells someone."""
 
 from collections.abc import Iterable
 
-from aws_cdk import Duration
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 
 from constructs import Construct
+from serverless_patterns.core import topics as topic_defaults
 
 PERIOD = Duration.minutes(5)
 
@@ -86,3 +89,56 @@ def dead_letter_queue_alarm(
         ),
         "Messages are in the dead-letter queue: inspect them, fix the cause, then redrive.",
     )
+
+
+def operations_topic(scope: Construct, construct_id: str = "OperationsTopic") -> sns.Topic:
+    """A topic every alarm can notify: CloudWatch may publish to it, nobody else by default.
+
+    Encrypted with a customer-managed key (rotated yearly): a topic encrypted with
+    ``alias/aws/sns`` silently drops CloudWatch's notifications, since that key's policy cannot
+    let ``cloudwatch.amazonaws.com`` use it. The key and topic policies allow CloudWatch only
+    for alarms of this account and region (``aws:SourceAccount``, ``aws:SourceArn``), and the
+    topic refuses every request not made over TLS. Idle cost: the key, $1/month.
+    Subscribe the on-call address or a chat integration to it.
+    """
+    stack = Stack.of(scope)
+    alarms_of_account = stack.format_arn(
+        service="cloudwatch",
+        resource="alarm",
+        resource_name="*",
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+    conditions = {
+        "StringEquals": {"aws:SourceAccount": stack.account},
+        "ArnLike": {"aws:SourceArn": alarms_of_account},
+    }
+    cloudwatch_principal = iam.ServicePrincipal("cloudwatch.amazonaws.com")
+    key = kms.Key(
+        scope,
+        f"{construct_id}Key",
+        enable_key_rotation=True,
+        description="Encrypts the operations topic that CloudWatch alarms notify",
+    )
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            principals=[cloudwatch_principal],
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            resources=["*"],
+            conditions=conditions,
+        )
+    )
+    created = topic_defaults.topic(scope, construct_id, props=sns.TopicProps(master_key=key))
+    created.add_to_resource_policy(
+        iam.PolicyStatement(
+            principals=[cloudwatch_principal],
+            actions=["sns:Publish"],
+            resources=[created.topic_arn],
+            conditions=conditions,
+        )
+    )
+    return created
+
+
+def notify_every_alarm(scope: Construct, topic: sns.ITopic) -> None:
+    """Send every alarm defined under ``scope`` so far (and its recovery) to ``topic``."""
+    notify((each for each in scope.node.find_all() if isinstance(each, cloudwatch.Alarm)), topic)

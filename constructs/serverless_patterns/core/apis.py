@@ -9,7 +9,7 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 
 from constructs import Construct
-from serverless_patterns.core.compliance import acknowledge
+from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.logs import log_group
 from serverless_patterns.core.props import merge, options_of
 from serverless_patterns.core.validation import Problems
@@ -181,13 +181,7 @@ def api_gateway_account(scope: Construct, api: CfnResource) -> apigw.CfnAccount 
         description="The account-level role API Gateway writes access and execution logs with",
     )
     role.apply_removal_policy(RemovalPolicy.RETAIN)
-    acknowledge(
-        role,
-        "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
-        "service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
-        "The account-level role API Gateway writes logs with: this AWS-managed policy is "
-        "the one AWS documents for it and allows only CloudWatch Logs writes.",
-    )
+    justify(role, "api-gateway-logging-role")
     account = apigw.CfnAccount(stack, "ApiGatewayAccount", cloud_watch_role_arn=role.role_arn)
     account.apply_removal_policy(RemovalPolicy.RETAIN)
     account.node.add_dependency(api)
@@ -197,20 +191,10 @@ def api_gateway_account(scope: Construct, api: CfnResource) -> apigw.CfnAccount 
 def _acknowledge_defaults(
     api: apigw.RestApi, authorization_type: apigw.AuthorizationType | None
 ) -> None:
-    acknowledge(
-        api.deployment_stage,
-        "AwsSolutions::AwsSolutions-APIG3",
-        "No WAF by default: a web ACL costs at least $5/month per API even at idle and needs "
-        "rules tuned to the API. Every method requires authorization and the stage is "
-        "throttled; associate a web ACL with api.deployment_stage when the API is public.",
-    )
+    justify(api.deployment_stage, "no-waf-by-default")
+    justify(api.deployment_stage, "no-api-cache")
     if authorization_type == apigw.AuthorizationType.IAM:
-        acknowledge(
-            api,
-            "AwsSolutions::AwsSolutions-COG4",
-            "Methods use IAM (SigV4) authorization: callers are AWS principals whose "
-            "requests are signed and checked against IAM policies; no user pool is involved.",
-        )
+        justify(api, "iam-authorization")
 
 
 def add_routes(api: apigw.RestApi, routes: Sequence[Route], integration: apigw.Integration) -> None:

@@ -32,7 +32,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 
 from constructs import Construct
-from serverless_patterns.core.compliance import acknowledge
+from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.props import options_of
 from serverless_patterns.core.validation import Problems, is_token
 
@@ -469,11 +469,5 @@ def capture_function_failures(
         retry_attempts=FUNCTION_RETRY_ATTEMPTS,
         max_event_age=FUNCTION_MAX_EVENT_AGE,
     )
-    acknowledge(
-        function,
-        "Serverless::Serverless-LambdaDLQ",
-        "Asynchronous failures go to an on-failure destination (an SQS dead-letter queue "
-        "with an alarm), which AWS recommends over a function DLQ: the record carries the "
-        "error as well as the event.",
-    )
+    justify(function, "on-failure-destination")
     return True

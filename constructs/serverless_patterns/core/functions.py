@@ -7,7 +7,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 
 from constructs import Construct
-from serverless_patterns.core.compliance import XRAY_WILDCARD, acknowledge
+from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.layers import powertools_layer
 from serverless_patterns.core.logs import log_group
 from serverless_patterns.core.props import merge
@@ -66,16 +66,17 @@ def python_function(
             description=f"Execution role of {service_name} {construct_id}",
         )
         if settings["tracing"] != lambda_.Tracing.DISABLED:
-            acknowledge(
-                settings["role"],
-                XRAY_WILDCARD,
-                "Only X-Ray tracing uses Resource '*': xray:PutTraceSegments and "
-                "xray:PutTelemetryRecords support no resource-level permissions.",
-            )
+            justify(settings["role"], "no-resource-level-permissions")
     function = lambda_.Function(
         scope, construct_id, runtime=DEFAULT_RUNTIME, code=code, handler=handler, **settings
     )
     logs.grant_write(function)
+    justify(function, "function-log-group")
+    justify(function, "no-secrets-in-environment")
+    if settings.get("reserved_concurrent_executions") is None:
+        justify(function, "unreserved-concurrency")
+    if settings.get("vpc") is None:
+        justify(function, "no-vpc")
     return function
 
 

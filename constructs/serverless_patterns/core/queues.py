@@ -6,7 +6,7 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 
 from constructs import Construct
-from serverless_patterns.core.compliance import acknowledge
+from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.props import merge
 from serverless_patterns.core.validation import Problems, is_token
 
@@ -62,18 +62,8 @@ def dead_letter_queue(scope: Construct, construct_id: str, *, fifo: bool = False
         retention_period=DLQ_RETENTION,
         fifo=fifo or None,
     )
-    acknowledge(
-        queue,
-        "Serverless::Serverless-SQSRedrivePolicy",
-        "This queue is itself a dead-letter queue: a DLQ of a DLQ would only move the "
-        "problem. Messages are kept 14 days and an alarm fires on the first one.",
-    )
-    acknowledge(
-        queue,
-        "AwsSolutions::AwsSolutions-SQS3",
-        "This queue is a dead-letter queue (of a queue, an SNS subscription, a rule target or "
-        "an event source mapping); cdk-nag recognizes only SQS redrive policies as DLQ use.",
-    )
+    justify(queue, "dead-letter-queue")
+    justify(queue, "sse-sqs")
     return queue
 
 
@@ -102,7 +92,11 @@ def queue(
         defaults["visibility_timeout"] = Duration.seconds(
             consumer_timeout.to_seconds() * VISIBILITY_TIMEOUT_FACTOR
         )
-    return sqs.Queue(scope, construct_id, **merge(defaults, props))
+    created = sqs.Queue(scope, construct_id, **merge(defaults, props))
+    resource = created.node.default_child
+    if isinstance(resource, sqs.CfnQueue) and resource.sqs_managed_sse_enabled is True:
+        justify(created, "sse-sqs")
+    return created
 
 
 def validate_visibility_timeout(
@@ -147,17 +141,6 @@ def consume(
     )
     function.add_event_source(event_source)
     mapping = function.node.try_find_child(f"SqsEventSource:{Names.node_unique_id(source.node)}")
-    acknowledge(
-        mapping or function,
-        "Serverless::Serverless-LambdaEventSourceMappingDestination",
-        "SQS event source mappings take no on-failure destination: the queue's redrive "
-        "policy moves a message that keeps failing to its dead-letter queue (alarmed).",
-    )
-    acknowledge(
-        function,
-        "Serverless::Serverless-LambdaDLQ",
-        "The queue's event source mapping invokes this function synchronously: failed "
-        "messages return to the queue and move to its dead-letter queue after "
-        "max_receive_count receives. A function DLQ only serves asynchronous calls.",
-    )
+    justify(mapping or function, "sqs-event-source")
+    justify(function, "invoked-synchronously")
     return event_source

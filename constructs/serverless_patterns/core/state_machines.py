@@ -16,7 +16,7 @@ from aws_cdk import aws_stepfunctions as sfn
 
 from constructs import Construct
 from serverless_patterns.core.alarms import PERIOD, alarm
-from serverless_patterns.core.compliance import XRAY_WILDCARD, acknowledge
+from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.props import merge, options_of
 from serverless_patterns.core.validation import Problems, is_token
 
@@ -282,21 +282,8 @@ def state_machine(
 def _acknowledge_role(
     machine: sfn.StateMachine, graph: sfn.StateGraph, settings: Mapping[str, Any]
 ) -> None:
-    users = []
-    if settings["tracing_enabled"]:
-        users.append("X-Ray's actions (xray:PutTraceSegments, ...)")
-    if settings["logs"].level != sfn.LogLevel.OFF:
-        users.append(
-            "the log-delivery actions Step Functions needs to deliver its logs "
-            "(logs:CreateLogDelivery, ...)"
-        )
-    if users:
-        acknowledge(
-            machine.role,
-            XRAY_WILDCARD,
-            "Resource '*' is used only by " + " and by ".join(users) + ": they support no "
-            "resource-level permissions.",
-        )
+    if settings["tracing_enabled"] or settings["logs"].level != sfn.LogLevel.OFF:
+        justify(machine.role, "no-resource-level-permissions")
     stack = Stack.of(machine)
     for statement in graph.policy_statements:
         rendered = stack.resolve(statement.to_statement_json())
@@ -307,12 +294,7 @@ def _acknowledge_role(
         for resource in [resources] if isinstance(resources, dict) else resources:
             function = _function_versions(resource)
             if function is not None:
-                acknowledge(
-                    machine.role,
-                    f"AwsSolutions::AwsSolutions-IAM5[Resource::<{function}.Arn>:*]",
-                    "The wildcard covers only the versions and aliases of a function the "
-                    "definition invokes (CDK's LambdaInvoke grant); no other function.",
-                )
+                justify(machine.role, "function-versions", f"[Resource::<{function}.Arn>:*]")
 
 
 def _function_versions(resource: Any) -> str | None:

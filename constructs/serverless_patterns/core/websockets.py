@@ -15,7 +15,7 @@ from serverless_patterns.core.apis import (
     DEFAULT_RATE_LIMIT,
     api_gateway_account,
 )
-from serverless_patterns.core.compliance import acknowledge
+from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.logs import log_group
 from serverless_patterns.core.props import merge
 
@@ -94,12 +94,7 @@ def websocket_api(
     )
     api = apigwv2.WebSocketApi(scope, construct_id, **settings)
     for route in ("$disconnect", "$default"):
-        acknowledge(
-            api.node.find_child(f"{route}-Route"),
-            "AwsSolutions::AwsSolutions-APIG4",
-            "A WebSocket API authorizes once, on $connect: API Gateway accepts no authorizer "
-            f"on other routes, and {route} only runs on a connection that passed $connect.",
-        )
+        justify(api.node.find_child(f"{route}-Route"), "websocket-authorized-on-connect")
     stage = apigwv2.WebSocketStage(
         scope,
         f"{construct_id}Stage",
@@ -137,10 +132,9 @@ def grant_post_to_connections(stage: apigwv2.WebSocketStage, grantee: iam.IGrant
     resource = api.node.default_child
     if isinstance(resource, CfnResource):
         logical_id = Stack.of(api).resolve(resource.logical_id)
-        acknowledge(
+        justify(
             grantee.grant_principal,
-            "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:"
+            "websocket-connections",
+            "[Resource::arn:<AWS::Partition>:execute-api:"
             f"<AWS::Region>:<AWS::AccountId>:<{logical_id}>/{resource_name}]",
-            "Connection ids exist only at run time: the wildcard covers posting to the "
-            "connections of this one WebSocket stage, nothing else of any API.",
         )
