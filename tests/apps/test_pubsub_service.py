@@ -146,14 +146,14 @@ def test_subscribers_receive_the_messages_of_their_topics_only(pubsub: PubSub) -
     assert inbox(pubsub, ids["ada"]) == inbox(pubsub, ids["alan"]) == []
     assert pubsub.api.messages.scan()["Items"] == []
 
-    delivered = drain(pubsub.queue("delivery"), pubsub.delivery)
+    delivered = drain(pubsub.topic.subscribers["delivery"], pubsub.delivery)
 
     assert len(delivered.processed) == 2 and delivered.failed_invocations == 0
     assert inbox(pubsub, ids["ada"]) == [SERVERLESS]
     assert inbox(pubsub, ids["alan"]) == [DATABASES]
     # A duplicate delivery writes the same inbox entry again: still one copy each.
     resend(delivered.processed, pubsub.queue("delivery"))
-    drain(pubsub.queue("delivery"), pubsub.delivery)
+    drain(pubsub.topic.subscribers["delivery"], pubsub.delivery)
     assert inbox(pubsub, ids["ada"]) == [SERVERLESS]
     assert inbox(pubsub, ids["alan"]) == [DATABASES]
     # The messages table keeps what was published.
@@ -172,7 +172,7 @@ def test_popular_terms_count_every_message_once_even_when_delivered_twice(
     pubsub: PubSub,
 ) -> None:
     publish_one_message_per_topic(pubsub)
-    counted = drain(pubsub.queue("popular-terms"), pubsub.counter)
+    counted = drain(pubsub.topic.subscribers["popular-terms"], pubsub.counter)
     assert len(counted.processed) == 2 and counted.failed_invocations == 0
 
     # "queues" 3x, "serverless" 2x (once per message), "databases" 2x, "scale" 2x; stop
@@ -183,7 +183,7 @@ def test_popular_terms_count_every_message_once_even_when_delivered_twice(
 
     resend(counted.processed, pubsub.queue("popular-terms"))
     resend(counted.processed[:1], pubsub.queue("popular-terms"))
-    again = drain(pubsub.queue("popular-terms"), pubsub.counter)
+    again = drain(pubsub.topic.subscribers["popular-terms"], pubsub.counter)
     assert len(again.processed) == 3 and again.failed_invocations == 0
     assert popular(pubsub, limit="4") == top
     assert dict(popular(pubsub, limit="100"))["bursts"] == 1
@@ -206,7 +206,7 @@ def test_a_long_message_is_counted_in_parts_each_exactly_once(
     assert pubsub.counter.count_once(f"counted#{message_id}#0", [(w, 1) for w in words[:10]])
 
     resend([message, message], pubsub.queue("popular-terms"))
-    drain(pubsub.queue("popular-terms"), pubsub.counter)
+    drain(pubsub.topic.subscribers["popular-terms"], pubsub.counter)
 
     assert sorted(popular(pubsub, limit="100")) == [(word, 1) for word in words]
     table = pubsub.counter.word_counts
@@ -222,8 +222,8 @@ def test_unreadable_messages_end_in_the_dead_letter_queues_and_count_nothing(
         boto3.client("sqs").send_message(
             QueueUrl=pubsub.queue(subscriber), MessageBody='{"text": "no id here"}'
         )
-    drain(pubsub.queue("delivery"), pubsub.delivery)
-    drain(pubsub.queue("popular-terms"), pubsub.counter)
+    drain(pubsub.topic.subscribers["delivery"], pubsub.delivery)
+    drain(pubsub.topic.subscribers["popular-terms"], pubsub.counter)
 
     for subscriber in ("delivery", "popular-terms"):
         [dead] = pubsub.dead_letters(subscriber)
@@ -355,7 +355,7 @@ def test_a_publish_that_times_out_answers_503_and_stores_nothing(
     # The retry the 503 asks for goes through, and delivery stores the message.
     status, body = publish(pubsub, register(pubsub, "publisher", "wire"), "news", "hello")
     assert status == 202
-    drain(pubsub.queue("delivery"), pubsub.delivery)
+    drain(pubsub.topic.subscribers["delivery"], pubsub.delivery)
     [stored] = pubsub.api.messages.scan()["Items"]
     assert stored["id"] == body["message_id"]
 
@@ -396,7 +396,7 @@ def test_popular_terms_spread_over_shards_and_merge_into_the_exact_top(pubsub: P
     newsroom = register(pubsub, "publisher", "newsroom")
     for occurrences, word in enumerate(ALPHABET, start=1):
         assert publish(pubsub, newsroom, "radio", " ".join([word] * occurrences))[0] == 202
-    drain(pubsub.queue("popular-terms"), pubsub.counter)
+    drain(pubsub.topic.subscribers["popular-terms"], pubsub.counter)
 
     items = pubsub.counter.word_counts.scan(
         FilterExpression="begins_with(pk, :term)", ExpressionAttributeValues={":term": "term#"}
@@ -502,7 +502,7 @@ def test_a_transaction_cancelled_for_throttling_is_retried_and_counted_once(
     newsroom = register(pubsub, "publisher", "newsroom")
     assert publish(pubsub, newsroom, "radio", HOT)[0] == 202
     with Throttling(pubsub, "TransactionCanceledException", reason, times=2) as throttling:
-        counted = drain(pubsub.queue("popular-terms"), pubsub.counter)
+        counted = drain(pubsub.topic.subscribers["popular-terms"], pubsub.counter)
     assert throttling.attempts == 3
     assert (len(counted.processed), counted.invocations) == (1, 1)
     assert counted_terms(pubsub) == HOT_TERMS
@@ -533,7 +533,7 @@ def test_still_throttled_messages_return_to_the_queue_and_count_once_on_redelive
     assert counted_terms(pubsub) == {"first": 2, "come": 1, "counted": 1}
 
     resend(messages, queue)  # SQS delivers the batch again: DynamoDB has caught up
-    again = drain(queue, pubsub.counter)
+    again = drain(pubsub.topic.subscribers["popular-terms"], pubsub.counter)
     assert len(again.processed) == 3
     assert counted_terms(pubsub) == {"first": 2, "come": 1, "counted": 1} | HOT_TERMS | COLD_TERMS
 
@@ -560,7 +560,7 @@ def test_throttling_errors_are_retried_by_the_sdk_then_returned_to_the_queue(
     assert throttling.attempts == 3
     assert counted_terms(pubsub) == {}
     resend([message, message], queue)
-    drain(queue, pubsub.counter)
+    drain(pubsub.topic.subscribers["popular-terms"], pubsub.counter)
     assert counted_terms(pubsub) == HOT_TERMS
 
 
@@ -582,5 +582,5 @@ def test_a_message_throttled_after_its_first_part_counts_each_part_once(
     assert counted_terms(pubsub) == dict.fromkeys(words[:10], 1)
 
     resend([message], queue)
-    drain(queue, pubsub.counter)
+    drain(pubsub.topic.subscribers["popular-terms"], pubsub.counter)
     assert counted_terms(pubsub) == dict.fromkeys(words, 1)

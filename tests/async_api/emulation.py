@@ -2,9 +2,9 @@
 
 Resources are created from the synthesized template (keys, stream, redrive policies: job
 queue -> recorder queue -> dead-letter queue), the library's runtime is imported from its
-asset folder as Lambda imports it, and the event source mappings are emulated: the SQS poller
-deletes what a batch did not report failed and lets the failures become visible again; the
-stream poller applies the template's filter.
+asset folder as Lambda imports it, and the event source mappings are emulated: the SQS pollers
+as tests/support/sqs_poller.py does for every pattern; the stream poller applies the
+template's filter.
 """
 
 import importlib
@@ -21,7 +21,8 @@ from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from tests.support.cdk import ROOT, resources
-from tests.support.events import LambdaContext, dynamodb_stream_event, sqs_event
+from tests.support.events import LambdaContext, dynamodb_stream_event
+from tests.support.sqs_poller import EventSourceMapping, drain
 
 RUNTIME = ROOT / "constructs/serverless_patterns/runtime/async_api/python"
 WORKER_HANDLER = "async_jobs.worker.handler"
@@ -44,9 +45,8 @@ POISON = {"to": "grace@example.org", "template": "receipt", "data": {"name": "Gr
 
 
 class FunctionError(Exception):
-    """The invocation failed (timeout, out of memory, import error): Lambda returns every
-    message of the batch to the queue ("Using Lambda with Amazon SQS", lambda/latest/dg/
-    with-sqs.html)."""
+    """The invocation failed (timeout, out of memory, import error): the poller returns every
+    message of the batch to the queue."""
 
 
 class Context(LambdaContext):
@@ -87,6 +87,9 @@ class Queues:
     recorder_arn: str
     dead_letter_url: str
     max_receive_count: int
+    #: The worker's and the recorder's event source mappings, as synthesized.
+    mapping: EventSourceMapping
+    recorder_mapping: EventSourceMapping
     sqs: Any = field(default_factory=lambda: boto3.client("sqs"))
     #: The library's dead-letter recorder (``async_jobs.recorder``), when loaded.
     recorder: ModuleType | None = None
@@ -119,40 +122,21 @@ class Queues:
             attributes["ApproximateNumberOfMessagesNotVisible"]
         )
 
-    def poll(self, invoke: Callable[[dict[str, Any]], dict[str, Any]]) -> int:
-        """Lambda's SQS pollers until the queues are empty; answer the worker's invocations.
+    def poll(self, invoke: Callable[[dict[str, Any]], Any]) -> int:
+        """Lambda's SQS pollers (tests/support/sqs_poller.py) until the queues are empty; answer
+        the worker's invocations.
 
-        A batch's reported failures stay in the queue and become visible again once their
-        visibility timeout passes (here: at once); the rest is deleted. SQS moves a message
-        received ``max_receive_count`` times to the recorder queue, whose poller runs the
-        recorder (if loaded), which forwards it to the dead-letter queue.
+        SQS moves a message received ``max_receive_count`` times to the recorder queue, whose
+        poller runs the recorder (if loaded), which forwards it to the dead-letter queue.
         """
-        invocations = self.drain(self.url, self.arn, invoke)
+        invocations = drain(self.url, invoke, self.mapping).invocations
         if self.recorder is not None:
             recorder = self.recorder
-            self.drain(
+            drain(
                 self.recorder_url,
-                self.recorder_arn,
                 lambda event: recorder.handler(event, CONTEXT),
+                self.recorder_mapping,
             )
-        return invocations
-
-    def drain(self, url: str, arn: str, invoke: Callable[[dict[str, Any]], dict[str, Any]]) -> int:
-        invocations = 0
-        while messages := self.receive(url):
-            invocations += 1
-            try:
-                answer = invoke(sqs_event(messages, arn))
-                failed = {failure["itemIdentifier"] for failure in answer["batchItemFailures"]}
-            except FunctionError:
-                failed = {message["MessageId"] for message in messages}
-            for message in messages:
-                if message["MessageId"] in failed:
-                    self.sqs.change_message_visibility(
-                        QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-                    )
-                else:
-                    self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         return invocations
 
     def redrive(self) -> int:
@@ -211,7 +195,17 @@ def create_queues(template: dict[str, Any], *, fifo: bool = False) -> Queues:
     recorder_url, recorder_arn = create(recorder_id, dead_letter_arn)
     url, arn = create(queue_id, recorder_arn)
     max_receive_count = queues[queue_id]["RedrivePolicy"]["maxReceiveCount"]
-    return Queues(url, arn, recorder_url, recorder_arn, dead_letter_url, max_receive_count, sqs)
+    return Queues(
+        url,
+        arn,
+        recorder_url,
+        recorder_arn,
+        dead_letter_url,
+        max_receive_count,
+        EventSourceMapping.of_queue(template, queue_id),
+        EventSourceMapping.of_queue(template, recorder_id),
+        sqs,
+    )
 
 
 def start_recorder(

@@ -63,15 +63,7 @@ def test_post_sends_the_validated_body_straight_to_the_queue(stack: dict[str, An
     assert ":sqs:path/" in json.dumps(integration["Uri"])
     assert {"Fn::GetAtt": [queue_id, "QueueName"]} in integration["Uri"]["Fn::Join"][1]
     assert integration["PassthroughBehavior"] == "NEVER"
-    template = integration["RequestTemplates"]["application/json"]
-    assert template.startswith("Action=SendMessage&MessageBody=$util.urlEncode($input.body)")
-    assert "MessageAttribute.1.Name=job_id" in template
-    assert "StringValue=$util.urlEncode($context.requestId)" in template
-    accepted = integration["IntegrationResponses"][0]
-    assert accepted["StatusCode"] == "202" and "SelectionPattern" not in accepted
-    assert json.loads(
-        accepted["ResponseTemplates"]["application/json"].replace("$context.requestId", "id")
-    ) == {"job_id": "id", "status": "pending"}
+    # What the mapping templates send to SQS and answer: test_send_message_integration.py.
     assert [r["StatusCode"] for r in post["MethodResponses"]] == ["202", "400", "413", "500"]
     assert post["AuthorizationType"] == "AWS_IAM"
 
@@ -791,6 +783,24 @@ def test_invalid_options_raise_naming_the_option_and_fix(
 ) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
         AsyncApi(scope, "Jobs", **options)
+
+
+def test_a_visibility_timeout_of_exactly_six_times_the_consumer_s_timeout_is_enough() -> None:
+    """The rule's boundary: "at least six times" the function's timeout ("Using Lambda with
+    Amazon SQS", lambda/latest/dg/with-sqs.html); the default worker timeout is 10 s."""
+    AsyncApi(
+        Stack(),
+        "Jobs",
+        code=CODE,
+        queue_props=sqs.QueueProps(visibility_timeout=Duration.seconds(60)),
+    )
+    with pytest.raises(ValueError, match=re.escape("queue_props.visibility_timeout='59s'")):
+        AsyncApi(
+            Stack(),
+            "Jobs",
+            code=CODE,
+            queue_props=sqs.QueueProps(visibility_timeout=Duration.seconds(59)),
+        )
 
 
 def test_every_problem_is_reported_at_once(scope: Stack) -> None:

@@ -9,7 +9,6 @@ responses in API Gateway": for AWS integrations the pattern matches the status c
 """
 
 import json
-import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +19,7 @@ import pytest
 import requests
 
 from tests.support.cdk import resources
-from tests.support.vtl import render
+from tests.support.vtl import integration_response, render
 
 QUEUE = "JobsQueue"
 REQUEST_ID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
@@ -65,13 +64,7 @@ def post(integration: dict[str, Any], queue_url: str, body: str) -> Answer:
         },
         timeout=10,
     )
-    responses = integration["IntegrationResponses"]
-    [chosen] = [
-        r
-        for r in responses
-        if "SelectionPattern" in r
-        and re.fullmatch(r["SelectionPattern"], str(response.status_code))
-    ] or [r for r in responses if "SelectionPattern" not in r]
+    chosen = integration_response(integration["IntegrationResponses"], response.status_code)
     text = render(chosen["ResponseTemplates"]["application/json"], response.text, context)
     status = int(context["responseOverride"].get("status", chosen["StatusCode"]))
     return Answer(status, json.loads(text), context)
@@ -104,7 +97,9 @@ def test_the_body_is_queued_unchanged_with_the_request_id_as_job_id(
     assert answer.body == {"job_id": REQUEST_ID, "status": "pending"}
     [message] = queued(queue_url)
     assert message["Body"] == body
-    assert message["MessageAttributes"]["job_id"]["StringValue"] == REQUEST_ID
+    assert message["MessageAttributes"] == {
+        "job_id": {"DataType": "String", "StringValue": REQUEST_ID}
+    }
 
 
 def test_a_body_sqs_accepts_is_queued_even_when_url_encoding_triples_it(
@@ -163,11 +158,7 @@ def test_sqs_refusals_are_the_callers_fault_only_when_retrying_cannot_help(
     """SendMessage's documented errors (SendMessage, SQS API reference): invalid contents
     are the request's fault (400); throttling, KMS, permission and server errors may pass
     (500). The template reads the error code from either the XML or the JSON form."""
-    [chosen] = [
-        r
-        for r in integration["IntegrationResponses"]
-        if "SelectionPattern" in r and re.fullmatch(r["SelectionPattern"], str(status))
-    ]
+    chosen = integration_response(integration["IntegrationResponses"], status)
     context: dict[str, Any] = {"requestId": REQUEST_ID, "responseOverride": {}}
 
     text = render(chosen["ResponseTemplates"]["application/json"], error, context)

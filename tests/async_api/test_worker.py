@@ -174,6 +174,33 @@ def test_a_job_another_invocation_is_running_waits_for_a_later_receive(
     assert job(jobs, abandoned)["status"] == "succeeded"
 
 
+def test_a_duplicate_delivered_while_the_job_runs_waits_for_the_running_invocation(
+    worker: ModuleType, queues: Queues, jobs: Any
+) -> None:
+    """The running invocation's lease lasts until it times out (the context's remaining time,
+    20 s here): a duplicate delivered meanwhile ("at-least-once delivery", SQS developer guide)
+    finds it held and is reported failed for a later receive, not run twice."""
+    job_id = new_id()
+    queues.send(WELCOME, job_id)
+    [message] = queues.receive()
+    event = sqs_event([message], queues.arn)
+    leases: list[float] = []
+    duplicates: list[dict[str, Any]] = []
+
+    def process(payload: dict[str, Any]) -> dict[str, Any]:
+        leases.append(float(job(jobs, job_id)["lease_expires_at"]) - time.time())
+        duplicates.append(worker.handle(event, CONTEXT, lambda _: pytest.fail("ran twice")))
+        return {"ok": True}
+
+    answer = worker.handle(event, CONTEXT, process)
+
+    assert answer == {"batchItemFailures": []}
+    assert duplicates == [{"batchItemFailures": [{"itemIdentifier": message["MessageId"]}]}]
+    [lease] = leases
+    assert 19 < lease <= 22
+    assert job(jobs, job_id)["status"] == "succeeded"
+
+
 def test_the_last_allowed_receive_marks_the_job_failed(
     worker: ModuleType, queues: Queues, jobs: Any
 ) -> None:

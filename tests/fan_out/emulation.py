@@ -6,10 +6,7 @@ check the filters the stack really deploys. A Lambda subscription is stood in fo
 queue with the same filter policy: SNS filters the same way whatever the endpoint, and the
 envelope the probe receives is what SNS hands the function.
 
-:func:`drain` does what Lambda's SQS event source mapping does with partial batch failures:
-delete what the handler processed, return the failed messages to the queue (their
-visibility timeout is treated as elapsed), and let the queue's redrive policy move a message
-that keeps failing to its dead-letter queue.
+:func:`drain` runs a subscriber's consumer with the event source mapping the template gives it.
 """
 
 import json
@@ -20,7 +17,9 @@ from typing import Any
 import boto3
 
 from tests.support.cdk import only, resources
-from tests.support.events import LambdaContext, sqs_event
+from tests.support.events import LambdaContext
+from tests.support.sqs_poller import Drained, EventSourceMapping
+from tests.support.sqs_poller import drain as poll
 
 
 def subscriber_of(resource: dict[str, Any]) -> str:
@@ -40,6 +39,8 @@ class Subscriber:
     dead_letter_queue_url: str
     protocol: str
     subscription_arn: str = ""
+    #: The event source mapping of the function consuming the subscriber's queue, if any.
+    mapping: EventSourceMapping | None = None
 
 
 @dataclass
@@ -91,6 +92,8 @@ def deploy(template: dict[str, Any]) -> Deployment:
     topic_name = f"{topic_id}.fifo" if topic.get("FifoTopic") else topic_id
     topic_arn = sns.create_topic(Name=topic_name, Attributes=topic_attributes)["TopicArn"]
     deployment = Deployment(topic_arn)
+    mappings = resources(template, "AWS::Lambda::EventSourceMapping").values()
+    consumed = {logical_id_of(m["EventSourceArn"]) for m in mappings}  # queues with a function
 
     for subscription in (
         resource
@@ -131,6 +134,9 @@ def deploy(template: dict[str, Any]) -> Deployment:
             dead_letter_queue_url=queue_urls[dead_letter_queue],
             protocol=protocol,
             subscription_arn=arn,
+            mapping=EventSourceMapping.of_queue(template, endpoint)
+            if endpoint in consumed
+            else None,
         )
     return deployment
 
@@ -153,44 +159,12 @@ def receive_all(queue_url: str) -> list[dict[str, Any]]:
         received.extend(messages)
 
 
-@dataclass
-class Drained:
-    """What an event source mapping made of a queue: processed messages and invocations."""
-
-    processed: list[dict[str, Any]] = field(default_factory=list)
-    invocations: int = 0
-    failed_invocations: int = 0
-
-
-def drain(queue_url: str, handler: ModuleType, *, batch_size: int = 10) -> Drained:
-    """Feed the queue to ``handler`` in batches until it is empty, as Lambda's poller does."""
-    sqs = boto3.client("sqs")
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
-    drained = Drained()
-    for _ in range(100):  # a bound, never reached: redrive empties the queue
-        messages = sqs.receive_message(
-            QueueUrl=queue_url,
-            MaxNumberOfMessages=batch_size,
-            MessageAttributeNames=["All"],
-            AttributeNames=["All"],
-        ).get("Messages", [])
-        if not messages:
-            return drained
-        drained.invocations += 1
-        try:
-            response = handler.handler(sqs_event(messages, queue_arn), LambdaContext())
-            failed = {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
-        except Exception:  # the whole batch returns to the queue
-            drained.failed_invocations += 1
-            failed = {message["MessageId"] for message in messages}
-        for message in messages:
-            if message["MessageId"] in failed:
-                sqs.change_message_visibility(
-                    QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-                )
-            else:
-                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-                drained.processed.append(message)
-    raise AssertionError("the queue never emptied")
+def drain(subscriber: Subscriber, handler: ModuleType) -> Drained:
+    """Feed the subscriber's queue to ``handler`` until it is empty, as the function's event
+    source mapping (tests/support/sqs_poller.py) does."""
+    assert subscriber.mapping is not None, f"no function consumes {subscriber.name}'s queue"
+    return poll(
+        subscriber.queue_url,
+        lambda event: handler.handler(event, LambdaContext()),
+        subscriber.mapping,
+    )

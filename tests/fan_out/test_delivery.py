@@ -169,12 +169,10 @@ def test_consumers_process_everything_they_receive(
     deployment: Deployment, published: dict[str, str]
 ) -> None:
     billing = drain(
-        deployment.subscribers["billing"].queue_url,
-        load_handler("examples/handlers/billing/app.py"),
+        deployment.subscribers["billing"], load_handler("examples/handlers/billing/app.py")
     )
     shipping = drain(
-        deployment.subscribers["shipping"].queue_url,
-        load_handler("examples/handlers/shipping/app.py"),
+        deployment.subscribers["shipping"], load_handler("examples/handlers/shipping/app.py")
     )
     assert sorted(envelope_order_id(m) for m in billing.processed) == sorted(EXPECTED["billing"])
     assert len(shipping.processed) == len(EXPECTED["shipping"])
@@ -216,7 +214,7 @@ def test_a_message_the_consumer_keeps_failing_ends_in_its_dlq_and_nothing_is_los
     for event in [*good[:3], *POISON[name], *good[3:]]:
         publish(deployment.topic_arn, event)
 
-    drained = drain(subscriber.queue_url, load_handler(f"examples/handlers/{name}/app.py"))
+    drained = drain(subscriber, load_handler(f"examples/handlers/{name}/app.py"))
     dead = receive_all(subscriber.dead_letter_queue_url)
 
     assert len(drained.processed) + len(dead) == len(good) + len(POISON[name])

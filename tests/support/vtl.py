@@ -7,6 +7,7 @@ The template itself is rendered by airspeed, the Velocity engine the AWS emulato
 """
 
 import json
+import re
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -82,3 +83,18 @@ def render(template: str, body: str, context: dict[str, Any] | None = None) -> s
     """``template`` rendered for a request with ``body``, as API Gateway sends it on."""
     namespace = {"input": Input(body), "util": Util(), "context": context or {}}
     return str(airspeed.Template(template).merge(namespace))
+
+
+def integration_response(responses: list[dict[str, Any]], status: int) -> dict[str, Any]:
+    """The integration response API Gateway picks for an AWS integration's HTTP ``status``:
+    the one whose ``SelectionPattern`` (a regular expression) matches the status code, else the
+    one without a pattern ("Set up an integration response in API Gateway",
+    apigateway/latest/developerguide/api-gateway-integration-settings-integration-response.html).
+    """
+    matching = [
+        r
+        for r in responses
+        if "SelectionPattern" in r and re.fullmatch(r["SelectionPattern"], str(status))
+    ]
+    [chosen] = matching or [r for r in responses if "SelectionPattern" not in r]
+    return chosen

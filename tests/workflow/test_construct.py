@@ -13,7 +13,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from aws_cdk.assertions import Annotations, Match
-from serverless_patterns import TRANSIENT_ERRORS, Saga, SagaStep, Workflow
+from serverless_patterns import Saga, SagaStep, Workflow
 
 from tests.support.cdk import new_app, only, resources
 from tests.workflow.conftest import build_logs_off, hello, task
@@ -26,6 +26,19 @@ COMPENSATIONS = {
     "ChargePayment": "RefundPayment",
     "CreateShipment": "CancelShipment",
 }
+#: What a step's action retries, written out: Lambda's service errors and throttling ("Handle
+#: transient Lambda service exceptions", step-functions/latest/dg/bp-lambda-serviceexception.html)
+#: and DynamoDB's throttling ("Error handling with DynamoDB",
+#: amazondynamodb/latest/developerguide/Programming.Errors.html).
+RETRIED_ERRORS = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+    "DynamoDB.ProvisionedThroughputExceededException",
+    "DynamoDB.RequestLimitExceeded",
+    "DynamoDB.ThrottlingException",
+]
 #: What Step Functions needs "*" for: log delivery and X-Ray (no resource-level permissions).
 WILDCARD_ACTIONS = {
     "logs:CreateLogDelivery",
@@ -162,7 +175,7 @@ def test_every_action_retries_transient_errors_with_backoff_then_is_caught(
     states = asl(saga)["States"]
     for name in STEPS:
         [retry] = states[name]["Retry"]
-        expected = [*TRANSIENT_ERRORS, "PaymentProviderUnavailable"]
+        expected = [*RETRIED_ERRORS, "PaymentProviderUnavailable"]
         assert retry["ErrorEquals"] == (expected if name == "ChargePayment" else expected[:-1])
         assert retry["IntervalSeconds"] == 1 and retry["MaxAttempts"] == 3
         assert retry["BackoffRate"] == 2 and retry["MaxDelaySeconds"] == 10
@@ -494,7 +507,7 @@ def test_saga_retry_overrides_merge_and_a_result_path_the_user_set_stays(
     states = asl(variants["FailingCompensation"])["States"]
     [action_retry] = states["PutSecond"]["Retry"]
     assert action_retry == {
-        "ErrorEquals": list(TRANSIENT_ERRORS),
+        "ErrorEquals": RETRIED_ERRORS,
         "IntervalSeconds": 1,
         "MaxAttempts": 2,
         "BackoffRate": 1.5,

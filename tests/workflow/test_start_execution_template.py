@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.support.cdk import only
-from tests.support.vtl import escape_javascript, render
+from tests.support.vtl import escape_javascript, integration_response, render
 from tests.workflow.emulation import resolve
 
 BODIES = {
@@ -52,6 +52,23 @@ def test_the_execution_input_is_the_request_body_whatever_it_holds(
     request = json.loads(render(template, json.dumps(body)))
     assert request["stateMachineArn"] == machine_id
     assert json.loads(request["input"]) == {"body": body}
+
+
+@pytest.mark.parametrize(
+    ("status", "answered"), [(200, "200"), (400, "400"), (413, "400"), (500, "500"), (503, "500")]
+)
+def test_step_functions_refusals_reach_the_caller_as_4xx_or_5xx(
+    variants: dict[str, dict[str, Any]], status: int, answered: str
+) -> None:
+    """StartExecution refuses a bad request with HTTP 400 (``InvalidExecutionInput``,
+    ``ExecutionAlreadyExists`` ..., the "Errors" of StartExecution in the Step Functions API
+    reference): the caller is told it was refused, never 200 for an execution that did not
+    start; a service error stays a 500."""
+    _, method = only(variants["Triggers"], "AWS::ApiGateway::Method")
+
+    chosen = integration_response(method["Integration"]["IntegrationResponses"], status)
+
+    assert chosen["StatusCode"] == answered
 
 
 def test_escape_javascript_alone_breaks_on_an_apostrophe() -> None:

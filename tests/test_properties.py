@@ -1,0 +1,993 @@
+"""Properties of every reference stack, asserted one by one with the expected values written out.
+
+A snapshot shows a change; a reviewer may re-pin it without reading. These tables are the
+reviewed intent: an alarm's metric and threshold, each method's authorization, each function's
+timeout and memory, each event source mapping's batching and failure handling, and each role's
+exact actions per resource. References are written as the construct path they point to
+(``Notifications/Queue.Arn``), so the tables read like the stacks' code. A change to any of
+these values must change this file too.
+"""
+
+import re
+from typing import Any
+
+import pytest
+
+#: Every alarm of the reference stacks fires on the first datapoint of a 5-minute period that
+#: reaches 1, and stays quiet without data ("Using Amazon CloudWatch alarms",
+#: AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html).
+ALARM_THRESHOLD = {
+    "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+    "Threshold": 1,
+    "EvaluationPeriods": 1,
+    "TreatMissingData": "notBreaching",
+    "Period": 300,
+}
+
+#: Actions CDK's grants give (``grant_read_write_data``, ``grant_send_messages`` ...), written out.
+TABLE_READ_WRITE = (
+    "dynamodb:BatchGetItem dynamodb:BatchWriteItem dynamodb:ConditionCheckItem dynamodb:DeleteItem"
+    " dynamodb:DescribeTable dynamodb:GetItem dynamodb:GetRecords dynamodb:GetShardIterator"
+    " dynamodb:PutItem dynamodb:Query dynamodb:Scan dynamodb:UpdateItem"
+)
+TABLE_READ = (
+    "dynamodb:BatchGetItem dynamodb:ConditionCheckItem dynamodb:DescribeTable dynamodb:GetItem"
+    " dynamodb:GetRecords dynamodb:GetShardIterator dynamodb:Query dynamodb:Scan"
+)
+STREAM_READ = "dynamodb:DescribeStream dynamodb:GetRecords dynamodb:GetShardIterator"
+QUEUE_SEND = "sqs:GetQueueAttributes sqs:GetQueueUrl sqs:SendMessage"
+QUEUE_CONSUME = (
+    "sqs:ChangeMessageVisibility sqs:DeleteMessage sqs:GetQueueAttributes sqs:GetQueueUrl"
+    " sqs:ReceiveMessage"
+)
+XRAY = "xray:PutTelemetryRecords xray:PutTraceSegments"
+LOGS = "logs:CreateLogStream logs:PutLogEvents"
+WEBSOCKET_POST = "execute-api:ManageConnections"
+STATE_MACHINE_LOGS_AND_TRACES = (
+    "logs:CreateLogDelivery logs:DeleteLogDelivery logs:DescribeLogGroups"
+    " logs:DescribeResourcePolicies logs:GetLogDelivery logs:ListLogDeliveries"
+    " logs:PutResourcePolicy logs:UpdateLogDelivery xray:GetSamplingRules xray:GetSamplingTargets"
+    " xray:PutTelemetryRecords xray:PutTraceSegments"
+)
+
+#: ``{stack: {alarm: (namespace, metric, statistic, *dimension values)}}``
+ALARMS = {
+    "AsyncApi": {
+        "Notifications/ApiServerErrors": ("AWS/ApiGateway", "5XXError", "Sum", "Api"),
+        "Notifications/ConnectionsFunctionErrors": (
+            "AWS/Lambda",
+            "Errors",
+            "Sum",
+            "Notifications/ConnectionsFunction",
+        ),
+        "Notifications/ConnectionsFunctionThrottles": (
+            "AWS/Lambda",
+            "Throttles",
+            "Sum",
+            "Notifications/ConnectionsFunction",
+        ),
+        "Notifications/DeadLetterQueueMessages": (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "Maximum",
+            "Notifications/DeadLetterQueue.QueueName",
+        ),
+        "Notifications/FunctionErrors": ("AWS/Lambda", "Errors", "Sum", "Notifications/Function"),
+        "Notifications/FunctionThrottles": (
+            "AWS/Lambda",
+            "Throttles",
+            "Sum",
+            "Notifications/Function",
+        ),
+        "Notifications/NotifierDeadLetterQueueMessages": (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "Maximum",
+            "Notifications/NotifierDeadLetterQueue.QueueName",
+        ),
+        "Notifications/NotifierFunctionErrors": (
+            "AWS/Lambda",
+            "Errors",
+            "Sum",
+            "Notifications/NotifierFunction",
+        ),
+        "Notifications/NotifierFunctionThrottles": (
+            "AWS/Lambda",
+            "Throttles",
+            "Sum",
+            "Notifications/NotifierFunction",
+        ),
+        "Notifications/RecorderFunctionErrors": (
+            "AWS/Lambda",
+            "Errors",
+            "Sum",
+            "Notifications/RecorderFunction",
+        ),
+        "Notifications/RecorderFunctionThrottles": (
+            "AWS/Lambda",
+            "Throttles",
+            "Sum",
+            "Notifications/RecorderFunction",
+        ),
+        "Notifications/StatusFunctionErrors": (
+            "AWS/Lambda",
+            "Errors",
+            "Sum",
+            "Notifications/StatusFunction",
+        ),
+        "Notifications/StatusFunctionThrottles": (
+            "AWS/Lambda",
+            "Throttles",
+            "Sum",
+            "Notifications/StatusFunction",
+        ),
+    },
+    "EventRouter": {
+        "Commerce/NightlyReport/SalesReportDeadLetterQueueAlarm": (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "Maximum",
+            "Commerce/NightlyReport/SalesReportDeadLetterQueue.QueueName",
+        ),
+        "Commerce/OrderPlaced/FulfilmentQueueDeadLetterQueueAlarm": (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "Maximum",
+            "Commerce/OrderPlaced/FulfilmentQueueDeadLetterQueue.QueueName",
+        ),
+        "Commerce/OrderPlaced/OrderConfirmationDeadLetterQueueAlarm": (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "Maximum",
+            "Commerce/OrderPlaced/OrderConfirmationDeadLetterQueue.QueueName",
+        ),
+        "Commerce/PaymentFailed/PaymentAlertsDeadLetterQueueAlarm": (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "Maximum",
+            "Commerce/PaymentFailed/PaymentAlertsDeadLetterQueue.QueueName",
+        ),
+        "FulfilmentDeadLetterQueueAlarm": (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "Maximum",
+            "FulfilmentDeadLetterQueue.QueueName",
+        ),
+        "OrderConfirmationErrors": ("AWS/Lambda", "Errors", "Sum", "OrderConfirmation"),
+        "OrderConfirmationThrottles": ("AWS/Lambda", "Throttles", "Sum", "OrderConfirmation"),
+        "SalesReportErrors": ("AWS/Lambda", "Errors", "Sum", "SalesReport"),
+        "SalesReportThrottles": ("AWS/Lambda", "Throttles", "Sum", "SalesReport"),
+    },
+    "FanOut": {
+        "OrderEvents/LostMessages": (
+            "AWS/SNS",
+            "NumberOfNotificationsFailedToRedriveToDlq",
+            "Sum",
+            "OrderEvents/Topic.TopicName",
+        ),
+        "OrderEvents/analytics/DeadLetterQueueAlarm": (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "Maximum",
+            "OrderEvents/analytics/DeadLetterQueue.QueueName",
+        ),
+        "OrderEvents/analytics/FunctionErrors": (
+            "AWS/Lambda",
+            "Errors",
+            "Sum",
+            "OrderEvents/analytics/Function",
+        ),
+        "OrderEvents/analytics/FunctionThrottles": (
+            "AWS/Lambda",
+            "Throttles",
+            "Sum",
+            "OrderEvents/analytics/Function",
+        ),
+        "OrderEvents/billing/ConsumerErrors": (
+            "AWS/Lambda",
+            "Errors",
+            "Sum",
+            "OrderEvents/billing/Consumer",
+        ),
+        "OrderEvents/billing/ConsumerThrottles": (
+            "AWS/Lambda",
+            "Throttles",
+            "Sum",
+            "OrderEvents/billing/Consumer",
+        ),
+        "OrderEvents/billing/DeadLetterQueueAlarm": (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "Maximum",
+            "OrderEvents/billing/DeadLetterQueue.QueueName",
+        ),
+        "OrderEvents/shipping/ConsumerErrors": (
+            "AWS/Lambda",
+            "Errors",
+            "Sum",
+            "OrderEvents/shipping/Consumer",
+        ),
+        "OrderEvents/shipping/ConsumerThrottles": (
+            "AWS/Lambda",
+            "Throttles",
+            "Sum",
+            "OrderEvents/shipping/Consumer",
+        ),
+        "OrderEvents/shipping/DeadLetterQueueAlarm": (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "Maximum",
+            "OrderEvents/shipping/DeadLetterQueue.QueueName",
+        ),
+    },
+    "NotificationService": {
+        "LostSms": (
+            "AWS/SNS",
+            "NumberOfNotificationsFailedToRedriveToDlq",
+            "Sum",
+            "SubscribedUsers.TopicName",
+        ),
+        "Notifications/ApiServerErrors": ("AWS/ApiGateway", "5XXError", "Sum", "Api"),
+        "Notifications/ConnectionsFunctionErrors": (
+            "AWS/Lambda",
+            "Errors",
+            "Sum",
+            "Notifications/ConnectionsFunction",
+        ),
+        "Notifications/ConnectionsFunctionThrottles": (
+            "AWS/Lambda",
+            "Throttles",
+            "Sum",
+            "Notifications/ConnectionsFunction",
+        ),
+        "Notifications/DeadLetterQueueMessages": (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "Maximum",
+            "Notifications/DeadLetterQueue.QueueName",
+        ),
+        "Notifications/FunctionErrors": ("AWS/Lambda", "Errors", "Sum", "Notifications/Function"),
+        "Notifications/FunctionThrottles": (
+            "AWS/Lambda",
+            "Throttles",
+            "Sum",
+            "Notifications/Function",
+        ),
+        "Notifications/NotifierDeadLetterQueueMessages": (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "Maximum",
+            "Notifications/NotifierDeadLetterQueue.QueueName",
+        ),
+        "Notifications/NotifierFunctionErrors": (
+            "AWS/Lambda",
+            "Errors",
+            "Sum",
+            "Notifications/NotifierFunction",
+        ),
+        "Notifications/NotifierFunctionThrottles": (
+            "AWS/Lambda",
+            "Throttles",
+            "Sum",
+            "Notifications/NotifierFunction",
+        ),
+        "Notifications/RecorderFunctionErrors": (
+            "AWS/Lambda",
+            "Errors",
+            "Sum",
+            "Notifications/RecorderFunction",
+        ),
+        "Notifications/RecorderFunctionThrottles": (
+            "AWS/Lambda",
+            "Throttles",
+            "Sum",
+            "Notifications/RecorderFunction",
+        ),
+        "Notifications/StatusFunctionErrors": (
+            "AWS/Lambda",
+            "Errors",
+            "Sum",
+            "Notifications/StatusFunction",
+        ),
+        "Notifications/StatusFunctionThrottles": (
+            "AWS/Lambda",
+            "Throttles",
+            "Sum",
+            "Notifications/StatusFunction",
+        ),
+        "UndeliveredSmsMessages": (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "Maximum",
+            "UndeliveredSms.QueueName",
+        ),
+    },
+    "OrderSaga": {
+        "OrderSaga/ExecutionThrottled": (
+            "AWS/States",
+            "ExecutionThrottled",
+            "Sum",
+            "OrderSaga/StateMachine",
+        ),
+        "OrderSaga/ExecutionsAborted": (
+            "AWS/States",
+            "ExecutionsAborted",
+            "Sum",
+            "OrderSaga/StateMachine",
+        ),
+        "OrderSaga/ExecutionsFailed": (
+            "AWS/States",
+            "ExecutionsFailed",
+            "Sum",
+            "OrderSaga/StateMachine",
+        ),
+        "OrderSaga/ExecutionsTimedOut": (
+            "AWS/States",
+            "ExecutionsTimedOut",
+            "Sum",
+            "OrderSaga/StateMachine",
+        ),
+        "OrderSaga/TriggerDeadLetters": (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "Maximum",
+            "OrderSaga/TriggerDeadLetterQueue.QueueName",
+        ),
+    },
+    "OrdersBothWays": {
+        "AsyncOrders/ApiServerErrors": ("AWS/ApiGateway", "5XXError", "Sum", "Api"),
+        "AsyncOrders/ConnectionsFunctionErrors": (
+            "AWS/Lambda",
+            "Errors",
+            "Sum",
+            "AsyncOrders/ConnectionsFunction",
+        ),
+        "AsyncOrders/ConnectionsFunctionThrottles": (
+            "AWS/Lambda",
+            "Throttles",
+            "Sum",
+            "AsyncOrders/ConnectionsFunction",
+        ),
+        "AsyncOrders/DeadLetterQueueMessages": (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "Maximum",
+            "AsyncOrders/DeadLetterQueue.QueueName",
+        ),
+        "AsyncOrders/FunctionErrors": ("AWS/Lambda", "Errors", "Sum", "AsyncOrders/Function"),
+        "AsyncOrders/FunctionThrottles": ("AWS/Lambda", "Throttles", "Sum", "AsyncOrders/Function"),
+        "AsyncOrders/NotifierDeadLetterQueueMessages": (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "Maximum",
+            "AsyncOrders/NotifierDeadLetterQueue.QueueName",
+        ),
+        "AsyncOrders/NotifierFunctionErrors": (
+            "AWS/Lambda",
+            "Errors",
+            "Sum",
+            "AsyncOrders/NotifierFunction",
+        ),
+        "AsyncOrders/NotifierFunctionThrottles": (
+            "AWS/Lambda",
+            "Throttles",
+            "Sum",
+            "AsyncOrders/NotifierFunction",
+        ),
+        "AsyncOrders/RecorderFunctionErrors": (
+            "AWS/Lambda",
+            "Errors",
+            "Sum",
+            "AsyncOrders/RecorderFunction",
+        ),
+        "AsyncOrders/RecorderFunctionThrottles": (
+            "AWS/Lambda",
+            "Throttles",
+            "Sum",
+            "AsyncOrders/RecorderFunction",
+        ),
+        "AsyncOrders/StatusFunctionErrors": (
+            "AWS/Lambda",
+            "Errors",
+            "Sum",
+            "AsyncOrders/StatusFunction",
+        ),
+        "AsyncOrders/StatusFunctionThrottles": (
+            "AWS/Lambda",
+            "Throttles",
+            "Sum",
+            "AsyncOrders/StatusFunction",
+        ),
+        "SyncOrders/ApiServerErrors": ("AWS/ApiGateway", "5XXError", "Sum", "Api"),
+        "SyncOrders/FunctionErrors": ("AWS/Lambda", "Errors", "Sum", "SyncOrders/Function"),
+        "SyncOrders/FunctionThrottles": ("AWS/Lambda", "Throttles", "Sum", "SyncOrders/Function"),
+    },
+    "PubSubService": {
+        "Api/ApiServerErrors": ("AWS/ApiGateway", "5XXError", "Sum", "Api"),
+        "Api/FunctionErrors": ("AWS/Lambda", "Errors", "Sum", "Api/Function"),
+        "Api/FunctionThrottles": ("AWS/Lambda", "Throttles", "Sum", "Api/Function"),
+        "PublishedMessages/LostMessages": (
+            "AWS/SNS",
+            "NumberOfNotificationsFailedToRedriveToDlq",
+            "Sum",
+            "PublishedMessages/Topic.TopicName",
+        ),
+        "PublishedMessages/delivery/ConsumerErrors": (
+            "AWS/Lambda",
+            "Errors",
+            "Sum",
+            "PublishedMessages/delivery/Consumer",
+        ),
+        "PublishedMessages/delivery/ConsumerThrottles": (
+            "AWS/Lambda",
+            "Throttles",
+            "Sum",
+            "PublishedMessages/delivery/Consumer",
+        ),
+        "PublishedMessages/delivery/DeadLetterQueueAlarm": (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "Maximum",
+            "PublishedMessages/delivery/DeadLetterQueue.QueueName",
+        ),
+        "PublishedMessages/popular-terms/ConsumerErrors": (
+            "AWS/Lambda",
+            "Errors",
+            "Sum",
+            "PublishedMessages/popular-terms/Consumer",
+        ),
+        "PublishedMessages/popular-terms/ConsumerThrottles": (
+            "AWS/Lambda",
+            "Throttles",
+            "Sum",
+            "PublishedMessages/popular-terms/Consumer",
+        ),
+        "PublishedMessages/popular-terms/DeadLetterQueueAlarm": (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "Maximum",
+            "PublishedMessages/popular-terms/DeadLetterQueue.QueueName",
+        ),
+    },
+    "SyncApi": {
+        "Orders/ApiServerErrors": ("AWS/ApiGateway", "5XXError", "Sum", "Api"),
+        "Orders/FunctionErrors": ("AWS/Lambda", "Errors", "Sum", "Orders/Function"),
+        "Orders/FunctionThrottles": ("AWS/Lambda", "Throttles", "Sum", "Orders/Function"),
+    },
+}
+#: ``{stack: {function: (timeout in seconds, memory in MB)}}``
+FUNCTIONS = {
+    "AsyncApi": {
+        "Notifications/ConnectionsFunction": (10, 256),
+        "Notifications/Function": (20, 256),
+        "Notifications/NotifierFunction": (10, 256),
+        "Notifications/RecorderFunction": (10, 256),
+        "Notifications/StatusFunction": (10, 256),
+    },
+    "EventRouter": {
+        "OrderConfirmation": (10, 256),
+        "SalesReport": (10, 256),
+    },
+    "FanOut": {
+        "OrderEvents/analytics/Function": (10, 256),
+        "OrderEvents/billing/Consumer": (10, 256),
+        "OrderEvents/shipping/Consumer": (10, 256),
+    },
+    "NotificationService": {
+        "Notifications/ConnectionsFunction": (10, 256),
+        "Notifications/Function": (10, 256),
+        "Notifications/NotifierFunction": (10, 256),
+        "Notifications/RecorderFunction": (10, 256),
+        "Notifications/StatusFunction": (10, 256),
+    },
+    "OrderSaga": {
+        "PaymentFunction": (10, 256),
+    },
+    "OrdersBothWays": {
+        "AsyncOrders/ConnectionsFunction": (10, 256),
+        "AsyncOrders/Function": (10, 256),
+        "AsyncOrders/NotifierFunction": (10, 256),
+        "AsyncOrders/RecorderFunction": (10, 256),
+        "AsyncOrders/StatusFunction": (10, 256),
+        "SyncOrders/Function": (10, 256),
+    },
+    "PubSubService": {
+        "Api/Function": (10, 256),
+        "PublishedMessages/delivery/Consumer": (10, 256),
+        "PublishedMessages/popular-terms/Consumer": (10, 256),
+    },
+    "SyncApi": {
+        "Orders/Function": (10, 256),
+    },
+}
+#: ``{stack: {REST method or WebSocket route: authorization type}}``
+AUTHORIZATION = {
+    "AsyncApi": {
+        "Notifications/Api/Default/notifications/POST": "AWS_IAM",
+        "Notifications/Api/Default/notifications/{job_id}/GET": "AWS_IAM",
+        "Notifications/WebSocketApi/$connect-Route": "AWS_IAM",
+        "Notifications/WebSocketApi/$default-Route": "NONE",
+        "Notifications/WebSocketApi/$disconnect-Route": "NONE",
+    },
+    "EventRouter": {},
+    "FanOut": {},
+    "NotificationService": {
+        "Notifications/Api/Default/notifications/POST": "AWS_IAM",
+        "Notifications/Api/Default/notifications/{job_id}/GET": "AWS_IAM",
+        "Notifications/WebSocketApi/$connect-Route": "AWS_IAM",
+        "Notifications/WebSocketApi/$default-Route": "NONE",
+        "Notifications/WebSocketApi/$disconnect-Route": "NONE",
+    },
+    "OrderSaga": {},
+    "OrdersBothWays": {
+        "AsyncOrders/Api/Default/orders/POST": "AWS_IAM",
+        "AsyncOrders/Api/Default/orders/{job_id}/GET": "AWS_IAM",
+        "AsyncOrders/WebSocketApi/$connect-Route": "AWS_IAM",
+        "AsyncOrders/WebSocketApi/$default-Route": "NONE",
+        "AsyncOrders/WebSocketApi/$disconnect-Route": "NONE",
+        "SyncOrders/Api/Default/orders/POST": "AWS_IAM",
+        "SyncOrders/Api/Default/orders/{order_id}/GET": "AWS_IAM",
+    },
+    "PubSubService": {
+        "Api/Api/Default/messages/{message_id}/GET": "AWS_IAM",
+        "Api/Api/Default/publishers/POST": "AWS_IAM",
+        "Api/Api/Default/subscribers/POST": "AWS_IAM",
+        "Api/Api/Default/subscribers/{subscriber_id}/messages/GET": "AWS_IAM",
+        "Api/Api/Default/subscribers/{subscriber_id}/topics/{topic}/DELETE": "AWS_IAM",
+        "Api/Api/Default/subscribers/{subscriber_id}/topics/{topic}/PUT": "AWS_IAM",
+        "Api/Api/Default/terms/GET": "AWS_IAM",
+        "Api/Api/Default/topics/{topic}/messages/POST": "AWS_IAM",
+    },
+    "SyncApi": {
+        "Orders/Api/Default/orders/GET": "AWS_IAM",
+        "Orders/Api/Default/orders/POST": "AWS_IAM",
+        "Orders/Api/Default/orders/{order_id}/GET": "AWS_IAM",
+    },
+}
+#: ``{stack: {function: its event source mapping (all but FunctionName and FilterCriteria)}}``
+EVENT_SOURCES = {
+    "AsyncApi": {
+        "Notifications/Function": {
+            "BatchSize": 10,
+            "EventSourceArn": "Notifications/Queue.Arn",
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "ScalingConfig": {"MaximumConcurrency": 5},
+        },
+        "Notifications/NotifierFunction": {
+            "BatchSize": 10,
+            "BisectBatchOnFunctionError": True,
+            "DestinationConfig": {
+                "OnFailure": {"Destination": "Notifications/NotifierDeadLetterQueue.Arn"}
+            },
+            "EventSourceArn": "Notifications/Table.StreamArn",
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "MaximumRecordAgeInSeconds": 7200,
+            "MaximumRetryAttempts": 3,
+            "StartingPosition": "LATEST",
+        },
+        "Notifications/RecorderFunction": {
+            "BatchSize": 10,
+            "EventSourceArn": "Notifications/RecorderQueue.Arn",
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        },
+    },
+    "EventRouter": {},
+    "FanOut": {
+        "OrderEvents/billing/Consumer": {
+            "BatchSize": 10,
+            "EventSourceArn": "OrderEvents/billing/Queue.Arn",
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        },
+        "OrderEvents/shipping/Consumer": {
+            "BatchSize": 10,
+            "EventSourceArn": "OrderEvents/shipping/Queue.Arn",
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        },
+    },
+    "NotificationService": {
+        "Notifications/Function": {
+            "BatchSize": 10,
+            "EventSourceArn": "Notifications/Queue.Arn",
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "ScalingConfig": {"MaximumConcurrency": 5},
+        },
+        "Notifications/NotifierFunction": {
+            "BatchSize": 10,
+            "BisectBatchOnFunctionError": True,
+            "DestinationConfig": {
+                "OnFailure": {"Destination": "Notifications/NotifierDeadLetterQueue.Arn"}
+            },
+            "EventSourceArn": "Notifications/Table.StreamArn",
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "MaximumRecordAgeInSeconds": 7200,
+            "MaximumRetryAttempts": 3,
+            "StartingPosition": "LATEST",
+        },
+        "Notifications/RecorderFunction": {
+            "BatchSize": 10,
+            "EventSourceArn": "Notifications/RecorderQueue.Arn",
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        },
+    },
+    "OrderSaga": {},
+    "OrdersBothWays": {
+        "AsyncOrders/Function": {
+            "BatchSize": 10,
+            "EventSourceArn": "AsyncOrders/Queue.Arn",
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "ScalingConfig": {"MaximumConcurrency": 5},
+        },
+        "AsyncOrders/NotifierFunction": {
+            "BatchSize": 10,
+            "BisectBatchOnFunctionError": True,
+            "DestinationConfig": {
+                "OnFailure": {"Destination": "AsyncOrders/NotifierDeadLetterQueue.Arn"}
+            },
+            "EventSourceArn": "AsyncOrders/Table.StreamArn",
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "MaximumRecordAgeInSeconds": 7200,
+            "MaximumRetryAttempts": 3,
+            "StartingPosition": "LATEST",
+        },
+        "AsyncOrders/RecorderFunction": {
+            "BatchSize": 10,
+            "EventSourceArn": "AsyncOrders/RecorderQueue.Arn",
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        },
+    },
+    "PubSubService": {
+        "PublishedMessages/delivery/Consumer": {
+            "BatchSize": 10,
+            "EventSourceArn": "PublishedMessages/delivery/Queue.Arn",
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        },
+        "PublishedMessages/popular-terms/Consumer": {
+            "BatchSize": 10,
+            "EventSourceArn": "PublishedMessages/popular-terms/Queue.Arn",
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "ScalingConfig": {"MaximumConcurrency": 2},
+        },
+    },
+    "SyncApi": {},
+}
+#: ``{stack: {role: {resource: its actions, sorted, space-separated}}}``
+GRANTS = {
+    "AsyncApi": {
+        "Notifications/ConnectionsFunctionRole": {
+            "*": XRAY,
+            "Notifications/ConnectionsFunctionLogs.Arn": LOGS,
+            "Notifications/Table.Arn": TABLE_READ_WRITE,
+        },
+        "Notifications/EnqueueRole": {
+            "Notifications/Queue.Arn": QUEUE_SEND,
+        },
+        "Notifications/FunctionRole": {
+            "*": XRAY,
+            "Notifications/FunctionLogs.Arn": LOGS,
+            "Notifications/Queue.Arn": QUEUE_CONSUME,
+            "Notifications/Table.Arn": TABLE_READ_WRITE,
+            "ses:identity/example.com": "ses:SendEmail",
+        },
+        "Notifications/NotifierFunctionRole": {
+            "*": XRAY,
+            "Notifications/NotifierDeadLetterQueue.Arn": QUEUE_SEND,
+            "Notifications/NotifierFunctionLogs.Arn": LOGS,
+            "Notifications/Table.Arn": TABLE_READ_WRITE,
+            "Notifications/Table.StreamArn": STREAM_READ,
+            "execute-api:${Notifications/WebSocketApi}/prod/POST/@connections/*": WEBSOCKET_POST,
+        },
+        "Notifications/RecorderFunctionRole": {
+            "*": XRAY,
+            "Notifications/DeadLetterQueue.Arn": QUEUE_SEND,
+            "Notifications/RecorderFunctionLogs.Arn": LOGS,
+            "Notifications/RecorderQueue.Arn": QUEUE_CONSUME,
+            "Notifications/Table.Arn": TABLE_READ_WRITE,
+        },
+        "Notifications/StatusFunctionRole": {
+            "*": XRAY,
+            "Notifications/StatusFunctionLogs.Arn": LOGS,
+            "Notifications/Table.Arn": TABLE_READ,
+        },
+    },
+    "EventRouter": {
+        "OrderConfirmationRole": {
+            "*": XRAY,
+            "Commerce/OrderPlaced/OrderConfirmationDeadLetterQueue.Arn": QUEUE_SEND,
+            "CustomerNotifications": "sns:Publish",
+            "NotificationsKey.Arn": "kms:Decrypt kms:GenerateDataKey",
+            "OrderConfirmationLogs.Arn": LOGS,
+        },
+        "SalesReportRole": {
+            "*": XRAY,
+            "Commerce/Bus.Arn": "events:PutEvents",
+            "Commerce/NightlyReport/SalesReportDeadLetterQueue.Arn": QUEUE_SEND,
+            "SalesReportLogs.Arn": LOGS,
+        },
+    },
+    "FanOut": {
+        "OrderEvents/analytics/FunctionRole": {
+            "*": XRAY,
+            "OrderEvents/analytics/DeadLetterQueue.Arn": "sqs:SendMessage",
+            "OrderEvents/analytics/FunctionLogs.Arn": LOGS,
+        },
+        "OrderEvents/billing/ConsumerRole": {
+            "*": XRAY,
+            "OrderEvents/billing/ConsumerLogs.Arn": LOGS,
+            "OrderEvents/billing/Queue.Arn": QUEUE_CONSUME,
+        },
+        "OrderEvents/shipping/ConsumerRole": {
+            "*": XRAY,
+            "OrderEvents/shipping/ConsumerLogs.Arn": LOGS,
+            "OrderEvents/shipping/Queue.Arn": QUEUE_CONSUME,
+        },
+        "OrdersServicePublisher": {
+            "OrderEvents/Topic": "sns:Publish",
+        },
+    },
+    "NotificationService": {
+        "Notifications/ConnectionsFunctionRole": {
+            "*": XRAY,
+            "Notifications/ConnectionsFunctionLogs.Arn": LOGS,
+            "Notifications/Table.Arn": TABLE_READ_WRITE,
+        },
+        "Notifications/EnqueueRole": {
+            "Notifications/Queue.Arn": QUEUE_SEND,
+        },
+        "Notifications/FunctionRole": {
+            "*": XRAY,
+            "NotificationRecords.Arn": TABLE_READ_WRITE,
+            "Notifications/FunctionLogs.Arn": LOGS,
+            "Notifications/Queue.Arn": QUEUE_CONSUME,
+            "Notifications/Table.Arn": TABLE_READ_WRITE,
+            "SubscribedUsers": "sns:Publish",
+        },
+        "Notifications/NotifierFunctionRole": {
+            "*": XRAY,
+            "Notifications/NotifierDeadLetterQueue.Arn": QUEUE_SEND,
+            "Notifications/NotifierFunctionLogs.Arn": LOGS,
+            "Notifications/Table.Arn": TABLE_READ_WRITE,
+            "Notifications/Table.StreamArn": STREAM_READ,
+            "execute-api:${Notifications/WebSocketApi}/prod/POST/@connections/*": WEBSOCKET_POST,
+        },
+        "Notifications/RecorderFunctionRole": {
+            "*": XRAY,
+            "Notifications/DeadLetterQueue.Arn": QUEUE_SEND,
+            "Notifications/RecorderFunctionLogs.Arn": LOGS,
+            "Notifications/RecorderQueue.Arn": QUEUE_CONSUME,
+            "Notifications/Table.Arn": TABLE_READ_WRITE,
+        },
+        "Notifications/StatusFunctionRole": {
+            "*": XRAY,
+            "Notifications/StatusFunctionLogs.Arn": LOGS,
+            "Notifications/Table.Arn": TABLE_READ,
+        },
+    },
+    "OrderSaga": {
+        "OrderSaga/StateMachine/Role": {
+            "${PaymentFunction.Arn}:*": "lambda:InvokeFunction",
+            "*": STATE_MACHINE_LOGS_AND_TRACES,
+            "PaymentFunction.Arn": "lambda:InvokeFunction",
+            "dynamodb:table/${Inventory}": "dynamodb:UpdateItem",
+            "dynamodb:table/${Orders}": "dynamodb:PutItem dynamodb:UpdateItem",
+            "dynamodb:table/${Shipments}": "dynamodb:PutItem dynamodb:UpdateItem",
+        },
+        "OrderSaga/TriggerRole": {
+            "OrderSaga/StateMachine": "states:StartExecution",
+        },
+        "PaymentFunctionRole": {
+            "*": XRAY,
+            "PaymentFunctionLogs.Arn": LOGS,
+            "Payments.Arn": TABLE_READ_WRITE,
+        },
+    },
+    "OrdersBothWays": {
+        "AsyncOrders/ConnectionsFunctionRole": {
+            "*": XRAY,
+            "AsyncOrders/ConnectionsFunctionLogs.Arn": LOGS,
+            "AsyncOrders/Table.Arn": TABLE_READ_WRITE,
+        },
+        "AsyncOrders/EnqueueRole": {
+            "AsyncOrders/Queue.Arn": QUEUE_SEND,
+        },
+        "AsyncOrders/FunctionRole": {
+            "*": XRAY,
+            "AsyncOrders/FunctionLogs.Arn": LOGS,
+            "AsyncOrders/Queue.Arn": QUEUE_CONSUME,
+            "AsyncOrders/Table.Arn": TABLE_READ_WRITE,
+            "Orders.Arn": TABLE_READ_WRITE,
+        },
+        "AsyncOrders/NotifierFunctionRole": {
+            "*": XRAY,
+            "AsyncOrders/NotifierDeadLetterQueue.Arn": QUEUE_SEND,
+            "AsyncOrders/NotifierFunctionLogs.Arn": LOGS,
+            "AsyncOrders/Table.Arn": TABLE_READ_WRITE,
+            "AsyncOrders/Table.StreamArn": STREAM_READ,
+            "execute-api:${AsyncOrders/WebSocketApi}/prod/POST/@connections/*": WEBSOCKET_POST,
+        },
+        "AsyncOrders/RecorderFunctionRole": {
+            "*": XRAY,
+            "AsyncOrders/DeadLetterQueue.Arn": QUEUE_SEND,
+            "AsyncOrders/RecorderFunctionLogs.Arn": LOGS,
+            "AsyncOrders/RecorderQueue.Arn": QUEUE_CONSUME,
+            "AsyncOrders/Table.Arn": TABLE_READ_WRITE,
+        },
+        "AsyncOrders/StatusFunctionRole": {
+            "*": XRAY,
+            "AsyncOrders/StatusFunctionLogs.Arn": LOGS,
+            "AsyncOrders/Table.Arn": TABLE_READ,
+        },
+        "SyncOrders/FunctionRole": {
+            "*": XRAY,
+            "Orders.Arn": TABLE_READ_WRITE,
+            "SyncOrders/FunctionLogs.Arn": LOGS,
+        },
+    },
+    "PubSubService": {
+        "Api/FunctionRole": {
+            "${Subscribers.Arn}/index/*": TABLE_READ_WRITE,
+            "${WordCounts.Arn}/index/*": TABLE_READ,
+            "*": XRAY,
+            "Api/FunctionLogs.Arn": LOGS,
+            "Messages.Arn": TABLE_READ_WRITE,
+            "PublishedMessages/Topic": "sns:Publish",
+            "Publishers.Arn": TABLE_READ_WRITE,
+            "Subscribers.Arn": TABLE_READ_WRITE,
+            "WordCounts.Arn": TABLE_READ,
+        },
+        "PublishedMessages/delivery/ConsumerRole": {
+            "${Subscribers.Arn}/index/*": TABLE_READ_WRITE,
+            "*": XRAY,
+            "Messages.Arn": TABLE_READ_WRITE,
+            "PublishedMessages/delivery/ConsumerLogs.Arn": LOGS,
+            "PublishedMessages/delivery/Queue.Arn": QUEUE_CONSUME,
+            "Subscribers.Arn": TABLE_READ_WRITE,
+        },
+        "PublishedMessages/popular-terms/ConsumerRole": {
+            "${WordCounts.Arn}/index/*": TABLE_READ_WRITE,
+            "*": XRAY,
+            "PublishedMessages/popular-terms/ConsumerLogs.Arn": LOGS,
+            "PublishedMessages/popular-terms/Queue.Arn": QUEUE_CONSUME,
+            "WordCounts.Arn": TABLE_READ_WRITE,
+        },
+    },
+    "SyncApi": {
+        "Orders/FunctionRole": {
+            "${Orders/Table.Arn}/index/*": TABLE_READ_WRITE,
+            "*": XRAY,
+            "Orders/FunctionLogs.Arn": LOGS,
+            "Orders/Table.Arn": TABLE_READ_WRITE,
+        },
+    },
+}
+
+
+#: ``arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:`` and the like.
+OWN_ARN = re.compile(r"^arn:\$\{AWS::Partition\}:([a-z-]+):\$\{AWS::Region\}:\$\{AWS::AccountId\}:")
+
+
+def path_of(template: dict[str, Any], logical_id: str) -> str:
+    """``Notifications/Function`` for ``AsyncApi/Notifications/Function/Resource``."""
+    parts = template["Resources"][logical_id]["Metadata"]["aws:cdk:path"].split("/")[1:]
+    return "/".join(parts[:-1] if parts[-1] == "Resource" else parts)
+
+
+def render(template: dict[str, Any], value: Any) -> Any:
+    """A property value with every reference written as the construct path it points to
+    (``Notifications/Queue.Arn``), and an ARN in the stack's own partition, region and account
+    as ``service:resource`` (``ses:identity/example.com``)."""
+    if isinstance(value, str | int | bool):
+        return value
+    if isinstance(value, list):
+        return [render(template, item) for item in value]
+    if set(value) == {"Ref"}:
+        name = value["Ref"]
+        return f"${{{name}}}" if name.startswith("AWS::") else path_of(template, name)
+    if set(value) == {"Fn::GetAtt"}:
+        logical_id, attribute = value["Fn::GetAtt"]
+        return f"{path_of(template, logical_id)}.{attribute}"
+    if set(value) == {"Fn::Join"}:
+        separator, parts = value["Fn::Join"]
+        rendered = [render(template, part) for part in parts]
+        joined = separator.join(
+            text if isinstance(part, str) or text.startswith("${") else f"${{{text}}}"
+            for part, text in zip(parts, rendered, strict=True)
+        )
+        return OWN_ARN.sub(r"\1:", joined)
+    return {key: render(template, item) for key, item in value.items()}
+
+
+def of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    """``{construct path: properties}`` of every resource of ``resource_type``."""
+    return {
+        path_of(template, logical_id): resource.get("Properties", {})
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == resource_type
+    }
+
+
+STACKS = sorted(ALARMS)
+
+
+def test_the_tables_cover_every_reference_stack(templates: dict[str, dict[str, Any]]) -> None:
+    for table in (ALARMS, FUNCTIONS, AUTHORIZATION, EVENT_SOURCES, GRANTS):
+        assert sorted(table) == sorted(templates)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_alarms(templates: dict[str, dict[str, Any]], stack: str) -> None:
+    template = templates[stack]
+    alarms = of_type(template, "AWS::CloudWatch::Alarm")
+    watched = {
+        path: (
+            alarm["Namespace"],
+            alarm["MetricName"],
+            alarm["Statistic"],
+            *(render(template, d["Value"]) for d in alarm.get("Dimensions", [])),
+        )
+        for path, alarm in alarms.items()
+    }
+    assert watched == ALARMS[stack]
+    for path, alarm in alarms.items():
+        assert {key: alarm.get(key) for key in ALARM_THRESHOLD} == ALARM_THRESHOLD, path
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_function_timeouts_and_memory(templates: dict[str, dict[str, Any]], stack: str) -> None:
+    functions = of_type(templates[stack], "AWS::Lambda::Function")
+    sizes = {path: (f["Timeout"], f["MemorySize"]) for path, f in functions.items()}
+    assert sizes == FUNCTIONS[stack]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_authorization_of_every_method_and_route(
+    templates: dict[str, dict[str, Any]], stack: str
+) -> None:
+    template = templates[stack]
+    methods = {
+        **of_type(template, "AWS::ApiGateway::Method"),
+        **of_type(template, "AWS::ApiGatewayV2::Route"),
+    }
+    authorization = {path: method["AuthorizationType"] for path, method in methods.items()}
+    assert authorization == AUTHORIZATION[stack]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_event_source_mappings(templates: dict[str, dict[str, Any]], stack: str) -> None:
+    template = templates[stack]
+    mappings = {
+        render(template, mapping["FunctionName"]): {
+            key: render(template, value)
+            for key, value in mapping.items()
+            if key not in ("FunctionName", "FilterCriteria")
+        }
+        for mapping in of_type(template, "AWS::Lambda::EventSourceMapping").values()
+    }
+    assert mappings == EVENT_SOURCES[stack]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_role_s_actions_per_resource(templates: dict[str, dict[str, Any]], stack: str) -> None:
+    """Every statement of the stack's role policies allows exactly these actions on exactly these
+    resources (no conditions, no denies in the reference stacks: asserted too)."""
+    template = templates[stack]
+    grants: dict[str, dict[str, set[str]]] = {}
+    for policy in of_type(template, "AWS::IAM::Policy").values():
+        [role] = policy["Roles"]
+        by_resource = grants.setdefault(render(template, role), {})
+        for statement in policy["PolicyDocument"]["Statement"]:
+            assert set(statement) == {"Effect", "Action", "Resource"}, statement
+            assert statement["Effect"] == "Allow"
+            actions = statement["Action"]
+            for resource in (
+                statement["Resource"]
+                if isinstance(statement["Resource"], list)
+                else [statement["Resource"]]
+            ):
+                by_resource.setdefault(render(template, resource), set()).update(
+                    actions if isinstance(actions, list) else [actions]
+                )
+    written = {
+        role: {resource: " ".join(sorted(actions)) for resource, actions in by_resource.items()}
+        for role, by_resource in grants.items()
+    }
+    assert written == GRANTS[stack]
