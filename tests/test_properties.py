@@ -53,7 +53,12 @@ STATE_MACHINE_LOGS_AND_TRACES = (
 #: ``{stack: {alarm: (namespace, metric, statistic, *dimension values)}}``
 ALARMS = {
     "AsyncApi": {
-        "Notifications/ApiServerErrors": ("AWS/ApiGateway", "5XXError", "Sum", "Api"),
+        "Notifications/ApiServerErrors": (
+            "AWS/ApiGateway",
+            "5XXError",
+            "Sum",
+            "AsyncApi-Notifications-Api",
+        ),
         "Notifications/ConnectionsFunctionErrors": (
             "AWS/Lambda",
             "Errors",
@@ -227,7 +232,12 @@ ALARMS = {
             "Sum",
             "SubscribedUsers.TopicName",
         ),
-        "Notifications/ApiServerErrors": ("AWS/ApiGateway", "5XXError", "Sum", "Api"),
+        "Notifications/ApiServerErrors": (
+            "AWS/ApiGateway",
+            "5XXError",
+            "Sum",
+            "NotificationService-Notifications-Api",
+        ),
         "Notifications/ConnectionsFunctionErrors": (
             "AWS/Lambda",
             "Errors",
@@ -335,7 +345,12 @@ ALARMS = {
         ),
     },
     "OrdersBothWays": {
-        "AsyncOrders/ApiServerErrors": ("AWS/ApiGateway", "5XXError", "Sum", "Api"),
+        "AsyncOrders/ApiServerErrors": (
+            "AWS/ApiGateway",
+            "5XXError",
+            "Sum",
+            "OrdersBothWays-AsyncOrders-Api",
+        ),
         "AsyncOrders/ConnectionsFunctionErrors": (
             "AWS/Lambda",
             "Errors",
@@ -398,12 +413,17 @@ ALARMS = {
             "Sum",
             "AsyncOrders/StatusFunction",
         ),
-        "SyncOrders/ApiServerErrors": ("AWS/ApiGateway", "5XXError", "Sum", "Api"),
+        "SyncOrders/ApiServerErrors": (
+            "AWS/ApiGateway",
+            "5XXError",
+            "Sum",
+            "OrdersBothWays-SyncOrders-Api",
+        ),
         "SyncOrders/FunctionErrors": ("AWS/Lambda", "Errors", "Sum", "SyncOrders/Function"),
         "SyncOrders/FunctionThrottles": ("AWS/Lambda", "Throttles", "Sum", "SyncOrders/Function"),
     },
     "PubSubService": {
-        "Api/ApiServerErrors": ("AWS/ApiGateway", "5XXError", "Sum", "Api"),
+        "Api/ApiServerErrors": ("AWS/ApiGateway", "5XXError", "Sum", "PubSubService-Api-Api"),
         "Api/FunctionErrors": ("AWS/Lambda", "Errors", "Sum", "Api/Function"),
         "Api/FunctionThrottles": ("AWS/Lambda", "Throttles", "Sum", "Api/Function"),
         "PublishedMessages/LostMessages": (
@@ -450,7 +470,7 @@ ALARMS = {
         ),
     },
     "SyncApi": {
-        "Orders/ApiServerErrors": ("AWS/ApiGateway", "5XXError", "Sum", "Api"),
+        "Orders/ApiServerErrors": ("AWS/ApiGateway", "5XXError", "Sum", "SyncApi-Orders-Api"),
         "Orders/FunctionErrors": ("AWS/Lambda", "Errors", "Sum", "Orders/Function"),
         "Orders/FunctionThrottles": ("AWS/Lambda", "Throttles", "Sum", "Orders/Function"),
     },
