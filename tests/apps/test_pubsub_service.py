@@ -13,6 +13,7 @@ from types import ModuleType
 from typing import Any
 
 import boto3
+import botocore.endpoint
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from botocore.awsrequest import AWSResponse
@@ -543,7 +544,7 @@ def test_still_throttled_messages_return_to_the_queue_and_count_once_on_redelive
     ["ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"],
 )
 def test_throttling_errors_are_retried_by_the_sdk_then_returned_to_the_queue(
-    pubsub: PubSub, code: str
+    pubsub: PubSub, code: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """DynamoDB's throttling errors (developer guide, "Error handling with DynamoDB",
     docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html) are
@@ -551,6 +552,7 @@ def test_throttling_errors_are_retried_by_the_sdk_then_returned_to_the_queue(
     this exception"; standard mode retries all three: AWS SDKs and Tools reference guide,
     "Retry behavior", docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html):
     3 attempts, then the message is a batch item failure, counted once when redelivered."""
+    monkeypatch.setattr(botocore.endpoint.time, "sleep", lambda seconds: None)  # backoff only
     newsroom = register(pubsub, "publisher", "newsroom")
     assert publish(pubsub, newsroom, "radio", HOT)[0] == 202
     queue = pubsub.queue("popular-terms")
