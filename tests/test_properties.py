@@ -50,431 +50,122 @@ STATE_MACHINE_LOGS_AND_TRACES = (
     " xray:PutTelemetryRecords xray:PutTraceSegments"
 )
 
+
+def lambda_alarms(function: str) -> dict[str, tuple[str, ...]]:
+    """A function's two alarms, ``<function>Errors`` and ``<function>Throttles`` (Sum)."""
+    return {
+        f"{function}{metric}": ("AWS/Lambda", metric, "Sum", function)
+        for metric in ("Errors", "Throttles")
+    }
+
+
+def visible_messages_alarm(alarm: str, queue: str) -> dict[str, tuple[str, ...]]:
+    """Any message visible (Maximum) in a dead-letter queue."""
+    return {
+        alarm: ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", f"{queue}.QueueName")
+    }
+
+
+def server_errors_alarm(scope: str, api_name: str) -> dict[str, tuple[str, ...]]:
+    return {f"{scope}/ApiServerErrors": ("AWS/ApiGateway", "5XXError", "Sum", api_name)}
+
+
+def sns_lost_alarm(alarm: str, topic: str) -> dict[str, tuple[str, ...]]:
+    return {
+        alarm: ("AWS/SNS", "NumberOfNotificationsFailedToRedriveToDlq", "Sum", f"{topic}.TopicName")
+    }
+
+
+def async_api_alarms(scope: str, api_name: str) -> dict[str, tuple[str, ...]]:
+    """The 13 alarms of an AsyncApi with its WebSocket API."""
+    return {
+        **server_errors_alarm(scope, api_name),
+        **visible_messages_alarm(f"{scope}/DeadLetterQueueMessages", f"{scope}/DeadLetterQueue"),
+        **visible_messages_alarm(
+            f"{scope}/NotifierDeadLetterQueueMessages", f"{scope}/NotifierDeadLetterQueue"
+        ),
+        **{
+            name: alarm
+            for function in ("Connections", "", "Notifier", "Recorder", "Status")
+            for name, alarm in lambda_alarms(f"{scope}/{function}Function").items()
+        },
+    }
+
+
+def sync_api_alarms(scope: str, api_name: str) -> dict[str, tuple[str, ...]]:
+    return {**server_errors_alarm(scope, api_name), **lambda_alarms(f"{scope}/Function")}
+
+
+def subscriber_alarms(scope: str, function: str) -> dict[str, tuple[str, ...]]:
+    """A FanOut subscriber: its consumer (or function) and its dead-letter queue."""
+    return {
+        **lambda_alarms(f"{scope}/{function}"),
+        **visible_messages_alarm(f"{scope}/DeadLetterQueueAlarm", f"{scope}/DeadLetterQueue"),
+    }
+
+
+def router_target_alarm(route: str, target: str) -> dict[str, tuple[str, ...]]:
+    return visible_messages_alarm(
+        f"Commerce/{route}/{target}DeadLetterQueueAlarm",
+        f"Commerce/{route}/{target}DeadLetterQueue",
+    )
+
+
+def state_machine_alarms(machine: str) -> dict[str, tuple[str, ...]]:
+    return {
+        f"OrderSaga/{metric}": ("AWS/States", metric, "Sum", machine)
+        for metric in (
+            "ExecutionThrottled",
+            "ExecutionsAborted",
+            "ExecutionsFailed",
+            "ExecutionsTimedOut",
+        )
+    }
+
+
 #: ``{stack: {alarm: (namespace, metric, statistic, *dimension values)}}``
 ALARMS = {
-    "AsyncApi": {
-        "Notifications/ApiServerErrors": (
-            "AWS/ApiGateway",
-            "5XXError",
-            "Sum",
-            "AsyncApi-Notifications-Api",
-        ),
-        "Notifications/ConnectionsFunctionErrors": (
-            "AWS/Lambda",
-            "Errors",
-            "Sum",
-            "Notifications/ConnectionsFunction",
-        ),
-        "Notifications/ConnectionsFunctionThrottles": (
-            "AWS/Lambda",
-            "Throttles",
-            "Sum",
-            "Notifications/ConnectionsFunction",
-        ),
-        "Notifications/DeadLetterQueueMessages": (
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            "Maximum",
-            "Notifications/DeadLetterQueue.QueueName",
-        ),
-        "Notifications/FunctionErrors": ("AWS/Lambda", "Errors", "Sum", "Notifications/Function"),
-        "Notifications/FunctionThrottles": (
-            "AWS/Lambda",
-            "Throttles",
-            "Sum",
-            "Notifications/Function",
-        ),
-        "Notifications/NotifierDeadLetterQueueMessages": (
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            "Maximum",
-            "Notifications/NotifierDeadLetterQueue.QueueName",
-        ),
-        "Notifications/NotifierFunctionErrors": (
-            "AWS/Lambda",
-            "Errors",
-            "Sum",
-            "Notifications/NotifierFunction",
-        ),
-        "Notifications/NotifierFunctionThrottles": (
-            "AWS/Lambda",
-            "Throttles",
-            "Sum",
-            "Notifications/NotifierFunction",
-        ),
-        "Notifications/RecorderFunctionErrors": (
-            "AWS/Lambda",
-            "Errors",
-            "Sum",
-            "Notifications/RecorderFunction",
-        ),
-        "Notifications/RecorderFunctionThrottles": (
-            "AWS/Lambda",
-            "Throttles",
-            "Sum",
-            "Notifications/RecorderFunction",
-        ),
-        "Notifications/StatusFunctionErrors": (
-            "AWS/Lambda",
-            "Errors",
-            "Sum",
-            "Notifications/StatusFunction",
-        ),
-        "Notifications/StatusFunctionThrottles": (
-            "AWS/Lambda",
-            "Throttles",
-            "Sum",
-            "Notifications/StatusFunction",
-        ),
-    },
+    "AsyncApi": async_api_alarms("Notifications", "AsyncApi-Notifications-Api"),
     "EventRouter": {
-        "Commerce/NightlyReport/SalesReportDeadLetterQueueAlarm": (
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            "Maximum",
-            "Commerce/NightlyReport/SalesReportDeadLetterQueue.QueueName",
-        ),
-        "Commerce/OrderPlaced/FulfilmentQueueDeadLetterQueueAlarm": (
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            "Maximum",
-            "Commerce/OrderPlaced/FulfilmentQueueDeadLetterQueue.QueueName",
-        ),
-        "Commerce/OrderPlaced/OrderConfirmationDeadLetterQueueAlarm": (
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            "Maximum",
-            "Commerce/OrderPlaced/OrderConfirmationDeadLetterQueue.QueueName",
-        ),
-        "Commerce/PaymentFailed/PaymentAlertsDeadLetterQueueAlarm": (
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            "Maximum",
-            "Commerce/PaymentFailed/PaymentAlertsDeadLetterQueue.QueueName",
-        ),
-        "FulfilmentDeadLetterQueueAlarm": (
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            "Maximum",
-            "FulfilmentDeadLetterQueue.QueueName",
-        ),
-        "OrderConfirmationErrors": ("AWS/Lambda", "Errors", "Sum", "OrderConfirmation"),
-        "OrderConfirmationThrottles": ("AWS/Lambda", "Throttles", "Sum", "OrderConfirmation"),
-        "SalesReportErrors": ("AWS/Lambda", "Errors", "Sum", "SalesReport"),
-        "SalesReportThrottles": ("AWS/Lambda", "Throttles", "Sum", "SalesReport"),
+        **router_target_alarm("NightlyReport", "SalesReport"),
+        **router_target_alarm("OrderPlaced", "FulfilmentQueue"),
+        **router_target_alarm("OrderPlaced", "OrderConfirmation"),
+        **router_target_alarm("PaymentFailed", "PaymentAlerts"),
+        **visible_messages_alarm("FulfilmentDeadLetterQueueAlarm", "FulfilmentDeadLetterQueue"),
+        **lambda_alarms("OrderConfirmation"),
+        **lambda_alarms("SalesReport"),
     },
     "FanOut": {
-        "OrderEvents/LostMessages": (
-            "AWS/SNS",
-            "NumberOfNotificationsFailedToRedriveToDlq",
-            "Sum",
-            "OrderEvents/Topic.TopicName",
-        ),
-        "OrderEvents/analytics/DeadLetterQueueAlarm": (
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            "Maximum",
-            "OrderEvents/analytics/DeadLetterQueue.QueueName",
-        ),
-        "OrderEvents/analytics/FunctionErrors": (
-            "AWS/Lambda",
-            "Errors",
-            "Sum",
-            "OrderEvents/analytics/Function",
-        ),
-        "OrderEvents/analytics/FunctionThrottles": (
-            "AWS/Lambda",
-            "Throttles",
-            "Sum",
-            "OrderEvents/analytics/Function",
-        ),
-        "OrderEvents/billing/ConsumerErrors": (
-            "AWS/Lambda",
-            "Errors",
-            "Sum",
-            "OrderEvents/billing/Consumer",
-        ),
-        "OrderEvents/billing/ConsumerThrottles": (
-            "AWS/Lambda",
-            "Throttles",
-            "Sum",
-            "OrderEvents/billing/Consumer",
-        ),
-        "OrderEvents/billing/DeadLetterQueueAlarm": (
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            "Maximum",
-            "OrderEvents/billing/DeadLetterQueue.QueueName",
-        ),
-        "OrderEvents/shipping/ConsumerErrors": (
-            "AWS/Lambda",
-            "Errors",
-            "Sum",
-            "OrderEvents/shipping/Consumer",
-        ),
-        "OrderEvents/shipping/ConsumerThrottles": (
-            "AWS/Lambda",
-            "Throttles",
-            "Sum",
-            "OrderEvents/shipping/Consumer",
-        ),
-        "OrderEvents/shipping/DeadLetterQueueAlarm": (
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            "Maximum",
-            "OrderEvents/shipping/DeadLetterQueue.QueueName",
-        ),
+        **sns_lost_alarm("OrderEvents/LostMessages", "OrderEvents/Topic"),
+        **subscriber_alarms("OrderEvents/analytics", "Function"),
+        **subscriber_alarms("OrderEvents/billing", "Consumer"),
+        **subscriber_alarms("OrderEvents/shipping", "Consumer"),
     },
     "NotificationService": {
-        "LostSms": (
-            "AWS/SNS",
-            "NumberOfNotificationsFailedToRedriveToDlq",
-            "Sum",
-            "SubscribedUsers.TopicName",
-        ),
-        "Notifications/ApiServerErrors": (
-            "AWS/ApiGateway",
-            "5XXError",
-            "Sum",
-            "NotificationService-Notifications-Api",
-        ),
-        "Notifications/ConnectionsFunctionErrors": (
-            "AWS/Lambda",
-            "Errors",
-            "Sum",
-            "Notifications/ConnectionsFunction",
-        ),
-        "Notifications/ConnectionsFunctionThrottles": (
-            "AWS/Lambda",
-            "Throttles",
-            "Sum",
-            "Notifications/ConnectionsFunction",
-        ),
-        "Notifications/DeadLetterQueueMessages": (
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            "Maximum",
-            "Notifications/DeadLetterQueue.QueueName",
-        ),
-        "Notifications/FunctionErrors": ("AWS/Lambda", "Errors", "Sum", "Notifications/Function"),
-        "Notifications/FunctionThrottles": (
-            "AWS/Lambda",
-            "Throttles",
-            "Sum",
-            "Notifications/Function",
-        ),
-        "Notifications/NotifierDeadLetterQueueMessages": (
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            "Maximum",
-            "Notifications/NotifierDeadLetterQueue.QueueName",
-        ),
-        "Notifications/NotifierFunctionErrors": (
-            "AWS/Lambda",
-            "Errors",
-            "Sum",
-            "Notifications/NotifierFunction",
-        ),
-        "Notifications/NotifierFunctionThrottles": (
-            "AWS/Lambda",
-            "Throttles",
-            "Sum",
-            "Notifications/NotifierFunction",
-        ),
-        "Notifications/RecorderFunctionErrors": (
-            "AWS/Lambda",
-            "Errors",
-            "Sum",
-            "Notifications/RecorderFunction",
-        ),
-        "Notifications/RecorderFunctionThrottles": (
-            "AWS/Lambda",
-            "Throttles",
-            "Sum",
-            "Notifications/RecorderFunction",
-        ),
-        "Notifications/StatusFunctionErrors": (
-            "AWS/Lambda",
-            "Errors",
-            "Sum",
-            "Notifications/StatusFunction",
-        ),
-        "Notifications/StatusFunctionThrottles": (
-            "AWS/Lambda",
-            "Throttles",
-            "Sum",
-            "Notifications/StatusFunction",
-        ),
-        "UndeliveredSmsMessages": (
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            "Maximum",
-            "UndeliveredSms.QueueName",
-        ),
+        **sns_lost_alarm("LostSms", "SubscribedUsers"),
+        **async_api_alarms("Notifications", "NotificationService-Notifications-Api"),
+        **visible_messages_alarm("UndeliveredSmsMessages", "UndeliveredSms"),
     },
     "OrderSaga": {
-        "OrderSaga/ExecutionThrottled": (
-            "AWS/States",
-            "ExecutionThrottled",
-            "Sum",
-            "OrderSaga/StateMachine",
-        ),
-        "OrderSaga/ExecutionsAborted": (
-            "AWS/States",
-            "ExecutionsAborted",
-            "Sum",
-            "OrderSaga/StateMachine",
-        ),
-        "OrderSaga/ExecutionsFailed": (
-            "AWS/States",
-            "ExecutionsFailed",
-            "Sum",
-            "OrderSaga/StateMachine",
-        ),
-        "OrderSaga/ExecutionsTimedOut": (
-            "AWS/States",
-            "ExecutionsTimedOut",
-            "Sum",
-            "OrderSaga/StateMachine",
-        ),
-        "OrderSaga/TriggerDeadLetters": (
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            "Maximum",
-            "OrderSaga/TriggerDeadLetterQueue.QueueName",
+        **state_machine_alarms("OrderSaga/StateMachine"),
+        **visible_messages_alarm(
+            "OrderSaga/TriggerDeadLetters", "OrderSaga/TriggerDeadLetterQueue"
         ),
     },
     "OrdersBothWays": {
-        "AsyncOrders/ApiServerErrors": (
-            "AWS/ApiGateway",
-            "5XXError",
-            "Sum",
-            "OrdersBothWays-AsyncOrders-Api",
-        ),
-        "AsyncOrders/ConnectionsFunctionErrors": (
-            "AWS/Lambda",
-            "Errors",
-            "Sum",
-            "AsyncOrders/ConnectionsFunction",
-        ),
-        "AsyncOrders/ConnectionsFunctionThrottles": (
-            "AWS/Lambda",
-            "Throttles",
-            "Sum",
-            "AsyncOrders/ConnectionsFunction",
-        ),
-        "AsyncOrders/DeadLetterQueueMessages": (
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            "Maximum",
-            "AsyncOrders/DeadLetterQueue.QueueName",
-        ),
-        "AsyncOrders/FunctionErrors": ("AWS/Lambda", "Errors", "Sum", "AsyncOrders/Function"),
-        "AsyncOrders/FunctionThrottles": ("AWS/Lambda", "Throttles", "Sum", "AsyncOrders/Function"),
-        "AsyncOrders/NotifierDeadLetterQueueMessages": (
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            "Maximum",
-            "AsyncOrders/NotifierDeadLetterQueue.QueueName",
-        ),
-        "AsyncOrders/NotifierFunctionErrors": (
-            "AWS/Lambda",
-            "Errors",
-            "Sum",
-            "AsyncOrders/NotifierFunction",
-        ),
-        "AsyncOrders/NotifierFunctionThrottles": (
-            "AWS/Lambda",
-            "Throttles",
-            "Sum",
-            "AsyncOrders/NotifierFunction",
-        ),
-        "AsyncOrders/RecorderFunctionErrors": (
-            "AWS/Lambda",
-            "Errors",
-            "Sum",
-            "AsyncOrders/RecorderFunction",
-        ),
-        "AsyncOrders/RecorderFunctionThrottles": (
-            "AWS/Lambda",
-            "Throttles",
-            "Sum",
-            "AsyncOrders/RecorderFunction",
-        ),
-        "AsyncOrders/StatusFunctionErrors": (
-            "AWS/Lambda",
-            "Errors",
-            "Sum",
-            "AsyncOrders/StatusFunction",
-        ),
-        "AsyncOrders/StatusFunctionThrottles": (
-            "AWS/Lambda",
-            "Throttles",
-            "Sum",
-            "AsyncOrders/StatusFunction",
-        ),
-        "SyncOrders/ApiServerErrors": (
-            "AWS/ApiGateway",
-            "5XXError",
-            "Sum",
-            "OrdersBothWays-SyncOrders-Api",
-        ),
-        "SyncOrders/FunctionErrors": ("AWS/Lambda", "Errors", "Sum", "SyncOrders/Function"),
-        "SyncOrders/FunctionThrottles": ("AWS/Lambda", "Throttles", "Sum", "SyncOrders/Function"),
+        **async_api_alarms("AsyncOrders", "OrdersBothWays-AsyncOrders-Api"),
+        **sync_api_alarms("SyncOrders", "OrdersBothWays-SyncOrders-Api"),
     },
     "PubSubService": {
-        "Api/ApiServerErrors": ("AWS/ApiGateway", "5XXError", "Sum", "PubSubService-Api-Api"),
-        "Api/FunctionErrors": ("AWS/Lambda", "Errors", "Sum", "Api/Function"),
-        "Api/FunctionThrottles": ("AWS/Lambda", "Throttles", "Sum", "Api/Function"),
-        "PublishedMessages/LostMessages": (
-            "AWS/SNS",
-            "NumberOfNotificationsFailedToRedriveToDlq",
-            "Sum",
-            "PublishedMessages/Topic.TopicName",
-        ),
-        "PublishedMessages/delivery/ConsumerErrors": (
-            "AWS/Lambda",
-            "Errors",
-            "Sum",
-            "PublishedMessages/delivery/Consumer",
-        ),
-        "PublishedMessages/delivery/ConsumerThrottles": (
-            "AWS/Lambda",
-            "Throttles",
-            "Sum",
-            "PublishedMessages/delivery/Consumer",
-        ),
-        "PublishedMessages/delivery/DeadLetterQueueAlarm": (
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            "Maximum",
-            "PublishedMessages/delivery/DeadLetterQueue.QueueName",
-        ),
-        "PublishedMessages/popular-terms/ConsumerErrors": (
-            "AWS/Lambda",
-            "Errors",
-            "Sum",
-            "PublishedMessages/popular-terms/Consumer",
-        ),
-        "PublishedMessages/popular-terms/ConsumerThrottles": (
-            "AWS/Lambda",
-            "Throttles",
-            "Sum",
-            "PublishedMessages/popular-terms/Consumer",
-        ),
-        "PublishedMessages/popular-terms/DeadLetterQueueAlarm": (
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            "Maximum",
-            "PublishedMessages/popular-terms/DeadLetterQueue.QueueName",
-        ),
+        **sync_api_alarms("Api", "PubSubService-Api-Api"),
+        **sns_lost_alarm("PublishedMessages/LostMessages", "PublishedMessages/Topic"),
+        **subscriber_alarms("PublishedMessages/delivery", "Consumer"),
+        **subscriber_alarms("PublishedMessages/popular-terms", "Consumer"),
     },
-    "SyncApi": {
-        "Orders/ApiServerErrors": ("AWS/ApiGateway", "5XXError", "Sum", "SyncApi-Orders-Api"),
-        "Orders/FunctionErrors": ("AWS/Lambda", "Errors", "Sum", "Orders/Function"),
-        "Orders/FunctionThrottles": ("AWS/Lambda", "Throttles", "Sum", "Orders/Function"),
-    },
+    "SyncApi": sync_api_alarms("Orders", "SyncApi-Orders-Api"),
 }
+
+
 #: ``{stack: {function: (timeout in seconds, memory in MB)}}``
 FUNCTIONS = {
     "AsyncApi": {
