@@ -295,6 +295,30 @@ def assert_failed_for_good(done: dict[str, Any], worker_error: str, receives: in
     assert done["attempts"] == receives, done
 
 
+def assert_dead_lettered_failed_job(
+    jobs: "JobsApi",
+    deployed: "DeployedStack",
+    queue: Callable[[str], Queue],
+    construct: str,
+    job: tuple[str, Any],
+    worker_error: str,
+    timeout: float,
+) -> None:
+    """An AsyncApi job (``(job id, body)``) that can never succeed ends ``failed`` after the
+    queue's receives (see :func:`assert_failed_for_good`), and its body waits, once, in the
+    dead-letter queue of ``construct``."""
+    job_id, body = job
+    receives = queue(deployed.resource(f"{construct}/Queue")).max_receive_count
+    assert_failed_for_good(jobs.finished(job_id, timeout=timeout), worker_error, receives)
+    dead_letters = queue(deployed.resource(f"{construct}/DeadLetterQueue"))
+    bodies = dead_letters.bodies_until(
+        lambda text: json.loads(text) == body,
+        timeout=timeout,
+        what=f"the failed job of {construct} is in its dead-letter queue",
+    )
+    assert [json.loads(text) for text in bodies].count(body) == 1
+
+
 class JobsApi:
     """An AsyncApi's REST side: submit a job (202), then read its status."""
 

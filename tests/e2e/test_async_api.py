@@ -10,7 +10,7 @@ import pytest
 from tests.e2e.conftest import (
     EMPTY_JOB_ID_GAP,
     REQUEST_VALIDATION_GAP,
-    assert_failed_for_good,
+    assert_dead_lettered_failed_job,
     eventually,
 )
 from tests.e2e.websocket import WebSocket
@@ -115,16 +115,9 @@ def test_a_signed_websocket_connection_subscribes_to_a_job(jobs, stack, endpoint
 def test_a_poison_job_fails_for_good_and_waits_in_the_dead_letter_queue(
     jobs, poison_job, stack, queue
 ):
-    receives = queue(stack(STACK).resource(f"{CONSTRUCT}/Queue")).max_receive_count
-    done = jobs.finished(poison_job, timeout=FINAL_TIMEOUT)
-    assert_failed_for_good(done, "needs data", receives)
-    dead_letters = queue(stack(STACK).resource(f"{CONSTRUCT}/DeadLetterQueue"))
-    bodies = dead_letters.bodies_until(
-        lambda body: json.loads(body) == POISON,
-        timeout=FINAL_TIMEOUT,
-        what="the poison job is in the dead-letter queue",
+    assert_dead_lettered_failed_job(
+        jobs, stack(STACK), queue, CONSTRUCT, (poison_job, POISON), "needs data", FINAL_TIMEOUT
     )
-    assert [json.loads(body) for body in bodies].count(POISON) == 1
 
 
 @pytest.mark.xfail(strict=True, reason=REQUEST_VALIDATION_GAP)

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.e2e.conftest import SMS_STUB_GAP, assert_failed_for_good, eventually
+from tests.e2e.conftest import SMS_STUB_GAP, assert_dead_lettered_failed_job, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -68,13 +68,12 @@ def test_the_audience_s_phones_receive_the_text(jobs, endpoint):
 def test_a_request_that_can_never_be_sent_fails_and_waits_in_the_dlq(
     jobs, poison_job, stack, queue
 ):
-    receives = queue(stack(STACK).resource(f"{CONSTRUCT}/Queue")).max_receive_count
-    done = jobs.finished(poison_job, timeout=FINAL_TIMEOUT)
-    assert_failed_for_good(done, "links may only point to example.com", receives)
-    dead_letters = queue(stack(STACK).resource(f"{CONSTRUCT}/DeadLetterQueue"))
-    bodies = dead_letters.bodies_until(
-        lambda body: json.loads(body) == POISON,
-        timeout=FINAL_TIMEOUT,
-        what="the request is in the dead-letter queue",
+    assert_dead_lettered_failed_job(
+        jobs,
+        stack(STACK),
+        queue,
+        CONSTRUCT,
+        (poison_job, POISON),
+        "links may only point to example.com",
+        FINAL_TIMEOUT,
     )
-    assert [json.loads(body) for body in bodies].count(POISON) == 1

@@ -1,12 +1,11 @@
 """Placing an order both ways: the sync and the async front door store one and the same order."""
 
-import json
 import uuid
 
 import pytest
 from boto3.dynamodb.conditions import Attr
 
-from tests.e2e.conftest import assert_failed_for_good
+from tests.e2e.conftest import assert_dead_lettered_failed_job
 
 pytestmark = pytest.mark.e2e
 
@@ -94,13 +93,12 @@ def test_an_order_that_cannot_be_placed_is_refused_both_ways(
     assert refused.status == 400, refused
     assert "sku must be one of" in refused.json["message"]
 
-    receives = queue(stack(STACK).resource("AsyncOrders/Queue")).max_receive_count
-    done = jobs.finished(poison_job, timeout=FINAL_TIMEOUT)
-    assert_failed_for_good(done, "sku must be one of", receives)
-    dead_letters = queue(stack(STACK).resource("AsyncOrders/DeadLetterQueue"))
-    bodies = dead_letters.bodies_until(
-        lambda body: json.loads(body) == UNKNOWN_SKU,
-        timeout=FINAL_TIMEOUT,
-        what="the order is in the dead-letter queue",
+    assert_dead_lettered_failed_job(
+        jobs,
+        stack(STACK),
+        queue,
+        "AsyncOrders",
+        (poison_job, UNKNOWN_SKU),
+        "sku must be one of",
+        FINAL_TIMEOUT,
     )
-    assert [json.loads(body) for body in bodies].count(UNKNOWN_SKU) == 1
