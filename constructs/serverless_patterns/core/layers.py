@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import tempfile
+from functools import cache
 from pathlib import Path, PurePosixPath
 
 from aws_cdk import Stack
@@ -72,8 +73,10 @@ def layer_distributions() -> list[metadata.Distribution]:
     return sorted(found.values(), key=lambda d: _normalized(d.metadata["Name"]))
 
 
+@cache
 def layer_directory() -> Path:
-    """A folder holding ``python/`` with the layer's files, built once per set of versions."""
+    """A folder holding ``python/`` with the layer's files, built once per set of versions
+    (and looked up once per process: the installed distributions do not change meanwhile)."""
     distributions = layer_distributions()
     key = hashlib.sha256(
         "\n".join(f"{d.metadata['Name']}=={d.version}" for d in distributions).encode()

@@ -8,7 +8,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.props import merge
-from serverless_patterns.core.validation import Problems, is_token
+from serverless_patterns.core.validation import Problems, is_alias, is_token
 
 DLQ_RETENTION = Duration.days(14)
 #: Receives before a message is dead-lettered. AWS recommends at least 5 for a queue Lambda
@@ -39,13 +39,7 @@ def uses_aws_managed_key(queue: sqs.IQueue) -> bool:
     """True if ``queue`` is known to be encrypted with ``alias/aws/sqs``."""
     if isinstance(queue, sqs.Queue) and queue.encryption_type == sqs.QueueEncryption.KMS_MANAGED:
         return True
-    key = queue.encryption_master_key
-    return key is not None and _is_alias(key, AWS_MANAGED_KEY_ALIAS)
-
-
-def _is_alias(key: object, alias: str) -> bool:
-    name = getattr(key, "alias_name", None)
-    return isinstance(name, str) and not is_token(name) and name == alias
+    return is_alias(queue.encryption_master_key, AWS_MANAGED_KEY_ALIAS)
 
 
 def dead_letter_queue(scope: Construct, construct_id: str, *, fifo: bool = False) -> sqs.Queue:

@@ -12,7 +12,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from serverless_patterns.core import alarms
 from serverless_patterns.core.props import merge
-from serverless_patterns.core.validation import Problems, is_token
+from serverless_patterns.core.validation import Problems, is_alias, is_token
 
 #: The AWS-managed SNS key: no monthly fee, and SNS decrypts before it delivers, so the
 #: SSE-SQS queues of ``core.queues`` receive the messages. Its key policy cannot be changed:
@@ -51,10 +51,8 @@ def topic(scope: Construct, construct_id: str, *, props: sns.TopicProps | None =
 
 def uses_aws_managed_key(topic: sns.ITopic) -> bool:
     """True if ``topic`` is known to be encrypted with ``alias/aws/sns``."""
-    key = topic.master_key
-    if key is not None:
-        name = getattr(key, "alias_name", None)
-        return isinstance(name, str) and not is_token(name) and name == AWS_MANAGED_KEY_ALIAS
+    if topic.master_key is not None:
+        return is_alias(topic.master_key, AWS_MANAGED_KEY_ALIAS)
     resource = topic.node.default_child if isinstance(topic, sns.Topic) else None
     key_id = resource.kms_master_key_id if isinstance(resource, sns.CfnTopic) else None
     return (

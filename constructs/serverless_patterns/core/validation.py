@@ -11,6 +11,12 @@ def is_token(value: Any) -> bool:
     return Token.is_unresolved(value)
 
 
+def is_alias(key: object, alias: str) -> bool:
+    """True if ``key`` (a KMS key or alias) is the alias named ``alias``, known at synth."""
+    name = getattr(key, "alias_name", None)
+    return isinstance(name, str) and not is_token(name) and name == alias
+
+
 class Problems:
     """Every invalid option of one construct, each line naming the option, value and fix."""
 
