@@ -32,41 +32,10 @@ from tests.async_api.emulation import (
 from tests.support.aws import create_table_from_template, load_handler
 from tests.support.cdk import resources
 from tests.support.events import LambdaContext, rest_api_event, sqs_event
-from tests.support.iam import PolicyNotEvaluable, acting_as
+from tests.support.iam import PolicyNotEvaluable, acting_as, by_logical_id
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-#: What ``Fn::GetAtt [id, Arn]`` is for a resource created in moto under its logical id.
-ARNS = {
-    "AWS::DynamoDB::GlobalTable": "arn:aws:dynamodb:{region}:{account}:table/{id}",
-    "AWS::SQS::Queue": "arn:aws:sqs:{region}:{account}:{id}",
-    "AWS::Logs::LogGroup": "arn:aws:logs:{region}:{account}:log-group:{id}:*",
-}
-PSEUDO = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT}
-
-
-def resolver(template: dict[str, Any]) -> Callable[[Any], Any]:
-    """Resolves ``Ref`` (a resource's logical id, its name in moto), ``Fn::GetAtt .. Arn``
-    and ``Fn::Join`` for the resources these tests create."""
-
-    def resolve(value: Any) -> Any:
-        if isinstance(value, list):
-            return [resolve(item) for item in value]
-        if not isinstance(value, dict):
-            return value
-        if "Ref" in value:
-            return PSEUDO.get(value["Ref"], value["Ref"])
-        if "Fn::GetAtt" in value:
-            logical_id, attribute = value["Fn::GetAtt"]
-            assert attribute == "Arn", value
-            kind = template["Resources"][logical_id]["Type"]
-            return ARNS[kind].format(region=REGION, account=ACCOUNT, id=logical_id)
-        if "Fn::Join" in value:
-            separator, parts = value["Fn::Join"]
-            return separator.join(str(resolve(part)) for part in parts)
-        return {key: resolve(item) for key, item in value.items()}
-
-    return resolve
 
 
 def function_id(template: dict[str, Any], handler: str) -> str:
@@ -146,7 +115,7 @@ def test_the_orders_handler_works_under_its_own_role(
     orders: ModuleType, sync_api: dict[str, Any]
 ) -> None:
     function = function_id(sync_api, "app.handler")
-    with acting_as(sync_api, function, resolver(sync_api)):
+    with acting_as(sync_api, function, by_logical_id(sync_api)):
         status, created = call(orders, PLACE)
         assert status == 201
         assert call(orders, get(created["id"])) == (200, created)
@@ -160,7 +129,10 @@ def test_without_put_item_placing_an_order_is_denied_as_aws_denies_it(
     """The must-show: one action removed from the role, and the handler's call is refused."""
     function = function_id(sync_api, "app.handler")
     weakened = without_action(sync_api, function, "dynamodb:PutItem")
-    with acting_as(weakened, function, resolver(sync_api)), pytest.raises(ClientError) as denied:
+    with (
+        acting_as(weakened, function, by_logical_id(sync_api)),
+        pytest.raises(ClientError) as denied,
+    ):
         call(orders, PLACE)
     error = denied.value.response["Error"]
     assert error["Code"] == "AccessDeniedException"
@@ -180,7 +152,10 @@ def test_scoped_to_another_table_reading_an_order_is_denied(
     for statement in role_policy(elsewhere, function)["Statement"]:
         if "dynamodb:GetItem" in statement["Action"]:
             statement["Resource"] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/SomeOtherTable"
-    with acting_as(elsewhere, function, resolver(sync_api)), pytest.raises(ClientError) as denied:
+    with (
+        acting_as(elsewhere, function, by_logical_id(sync_api)),
+        pytest.raises(ClientError) as denied,
+    ):
         call(orders, get(created["id"]))
     assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
     table = orders.table.name
@@ -196,7 +171,7 @@ def test_a_query_of_an_index_needs_the_index_in_the_grant(
     for statement in role_policy(table_only, function)["Statement"]:
         if "dynamodb:Query" in statement["Action"]:
             statement["Resource"] = statement["Resource"][:1]  # without ".../index/*"
-    with acting_as(table_only, function, resolver(sync_api)):
+    with acting_as(table_only, function, by_logical_id(sync_api)):
         assert call(orders, PLACE)[0] == 201
         with pytest.raises(ClientError) as denied:
             call(orders, LIST)
@@ -210,11 +185,11 @@ def test_outside_the_role_everything_is_as_before(
     function = function_id(sync_api, "app.handler")
     weakened = without_action(sync_api, function, "dynamodb:PutItem")
     before = os.environ["AWS_ACCESS_KEY_ID"]
-    with acting_as(weakened, function, resolver(sync_api)):
+    with acting_as(weakened, function, by_logical_id(sync_api)):
         assert os.environ["AWS_ACCESS_KEY_ID"] not in (before, None)  # as Lambda sets it
     assert os.environ["AWS_ACCESS_KEY_ID"] == before
     assert call(orders, PLACE)[0] == 201  # not enforced any more
-    with acting_as(sync_api, function, resolver(sync_api)):  # the same role, policy restored
+    with acting_as(sync_api, function, by_logical_id(sync_api)):  # the same role, policy restored
         assert call(orders, PLACE)[0] == 201
 
 
@@ -227,7 +202,7 @@ def test_a_policy_moto_cannot_evaluate_fails_loudly(
     statement["Condition"] = {"StringEquals": {"aws:PrincipalTag/team": "orders"}}
     with (
         pytest.raises(PolicyNotEvaluable, match="Condition"),
-        acting_as(conditional, function, resolver(sync_api)),
+        acting_as(conditional, function, by_logical_id(sync_api)),
     ):
         pass
 
@@ -272,7 +247,7 @@ def run_worker(
         QueueUrl=url, MessageAttributeNames=["All"], MessageSystemAttributeNames=["All"]
     )["Messages"]
     function = function_id(template, WORKER_HANDLER)
-    with acting_as(template, function, resolver(template)) as denied:
+    with acting_as(template, function, by_logical_id(template)) as denied:
         answer = runtime.handle(
             sqs_event(messages, f"arn:aws:sqs:{REGION}:{ACCOUNT}:jobs"), CONTEXT, process
         )

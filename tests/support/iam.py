@@ -54,6 +54,46 @@ from moto.ses.models import ses_backends
 _NOT_EVALUATED = ("Condition", "NotResource", "NotPrincipal")
 
 
+#: ``Fn::GetAtt [id, Arn]`` of a resource created in moto under its logical id (as
+#: tests/support/aws.py creates tables).
+_ARNS = {
+    "AWS::DynamoDB::GlobalTable": "arn:aws:dynamodb:{region}:{account}:table/{id}",
+    "AWS::DynamoDB::Table": "arn:aws:dynamodb:{region}:{account}:table/{id}",
+    "AWS::SQS::Queue": "arn:aws:sqs:{region}:{account}:{id}",
+    "AWS::SNS::Topic": "arn:aws:sns:{region}:{account}:{id}",
+    "AWS::Logs::LogGroup": "arn:aws:logs:{region}:{account}:log-group:{id}:*",
+}
+
+
+def by_logical_id(
+    template: dict[str, Any], region: str = "us-east-1", account: str = "123456789012"
+) -> Callable[[Any], Any]:
+    """A ``resolve`` for resources created in moto under their logical ids: ``Ref`` is the
+    logical id (or the pseudo parameter), ``Fn::GetAtt [id, Arn]`` the ARN, ``Fn::Join``
+    joined. Anything else fails."""
+    pseudo = {"AWS::Partition": "aws", "AWS::Region": region, "AWS::AccountId": account}
+
+    def resolve(value: Any) -> Any:
+        if isinstance(value, list):
+            return [resolve(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if "Ref" in value:
+            return pseudo.get(value["Ref"], value["Ref"])
+        if "Fn::GetAtt" in value:
+            logical_id, attribute = value["Fn::GetAtt"]
+            kind = template["Resources"][logical_id]["Type"]
+            assert attribute == "Arn" and kind in _ARNS, f"cannot resolve {value}"
+            return _ARNS[kind].format(region=region, account=account, id=logical_id)
+        if "Fn::Join" in value:
+            separator, parts = value["Fn::Join"]
+            return separator.join(str(resolve(part)) for part in parts)
+        assert not any(key.startswith("Fn::") for key in value), f"cannot resolve {value}"
+        return {key: resolve(item) for key, item in value.items()}
+
+    return resolve
+
+
 class PolicyNotEvaluable(AssertionError):
     """A policy, or a request, that moto cannot evaluate the way IAM would."""
 
