@@ -276,3 +276,35 @@ def test_without_one_of_its_actions_the_worker_fails_the_job(
     assert job.get("status") != "succeeded"
     [refused] = denied
     assert refused.startswith(f"{action} on arn:aws:")
+
+
+# --- AsyncApi: the notifier's WebSocket @connections calls -------------------------------------
+
+
+def test_the_notifier_may_post_to_connections_of_its_websocket_api_only(
+    aws: None, async_api: dict[str, Any]
+) -> None:
+    """``execute-api:ManageConnections`` on ``API/STAGE/POST/@connections/*`` ("Use
+    @connections commands in your backend service", apigateway/latest/developerguide/
+    apigateway-how-to-call-websocket-api-connections.html); refused: ``ForbiddenException``."""
+    create_table_from_template(async_api)  # the policy names its stream
+    notifier = function_id(async_api, "async_jobs.notifier.handler")
+    resolve = by_logical_id(async_api)
+    api = resolve({"Ref": next(iter(resources(async_api, "AWS::ApiGatewayV2::Api")))})
+
+    def post(api_id: str, template: dict[str, Any]) -> None:
+        endpoint = f"https://{api_id}.execute-api.{REGION}.amazonaws.com/prod"
+        with acting_as(template, notifier, resolve):
+            boto3.client("apigatewaymanagementapi", endpoint_url=endpoint).post_to_connection(
+                ConnectionId="conn-1", Data=b"{}"
+            )
+
+    post(api, async_api)  # its own API
+    with pytest.raises(ClientError) as other_api:
+        post("otherapi123", async_api)
+    with pytest.raises(ClientError) as without:
+        post(api, without_action(async_api, notifier, "execute-api:ManageConnections"))
+    for denied in (other_api.value, without.value):
+        assert denied.response["Error"]["Code"] == "ForbiddenException"
+        assert denied.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert f":{api}/prod/POST/@connections/conn-1" in str(without.value)

@@ -7,7 +7,9 @@ credentials, as the Lambda runtime's are ("Lambda execution role",
 lambda/latest/dg/lambda-intro-execution-role.html). A call the role does not allow fails as
 AWS fails it: ``AccessDeniedException`` (HTTP 400) for the JSON-protocol services (DynamoDB,
 SQS, EventBridge, Step Functions, ...; their "Common Errors" pages), ``AuthorizationError``
-(HTTP 403) for SNS ("Publish", sns/latest/api/API_Publish.html).
+(HTTP 403) for SNS ("Publish", sns/latest/api/API_Publish.html), ``ForbiddenException``
+(HTTP 403) for the WebSocket ``@connections`` API ("PostToConnection",
+apigatewayv2/latest/api-reference/apis-apiid-connections-connectionid.html).
 
 Policies are evaluated by moto (moto/iam/access_control.py, moto 5.2.5): an explicit Deny
 wins, else one Allow of the action on the resource is needed ("Policy evaluation logic",
@@ -16,8 +18,10 @@ do, and what this module adds:
 
 - Enforced: every service whose requests go through moto's generic ``call_action``
   (DynamoDB, SQS, SNS, EventBridge, Step Functions, SES, KMS, CloudWatch, Kinesis, Firehose,
-  STS) and S3. **Not enforced: ``apigatewaymanagementapi``** (moto never checks
-  ``execute-api:ManageConnections``), so ``post_to_connection`` passes whatever the role.
+  STS) and S3. moto never checks the WebSocket ``@connections`` API: added here as
+  ``execute-api:ManageConnections`` on ``API/STAGE/METHOD/@connections/ID`` ("Use
+  @connections commands in your backend service", apigateway/latest/developerguide/
+  apigateway-how-to-call-websocket-api-connections.html).
 - Resources: moto knows the resource of SQS and S3 requests only; every other request is
   checked against ``*``. Added here, from the request itself, as the services' "Actions,
   resources, and condition keys" pages define them (service-authorization/latest/reference/):
@@ -41,13 +45,16 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
 from unittest import mock
+from urllib.parse import unquote, urlsplit
 
 import boto3
 from botocore.credentials import Credentials
 from botocore.signers import RequestSigner
+from moto.apigatewaymanagementapi.responses import ApiGatewayManagementApiResponse
+from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.authorization import enable_iam_authentication
 from moto.core.exceptions import AccessDeniedError, JsonRESTError, _RESTError
-from moto.iam.access_control import IAMPolicyStatement, IAMRequestBase
+from moto.iam.access_control import IAMPolicyStatement, IAMRequest, IAMRequestBase
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 from moto.ses.models import ses_backends
 
@@ -63,14 +70,15 @@ _ARNS = {
     "AWS::SNS::Topic": "arn:aws:sns:{region}:{account}:{id}",
     "AWS::Logs::LogGroup": "arn:aws:logs:{region}:{account}:log-group:{id}:*",
 }
+_APIS = {"AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api"}
 
 
 def by_logical_id(
     template: dict[str, Any], region: str = "us-east-1", account: str = "123456789012"
 ) -> Callable[[Any], Any]:
     """A ``resolve`` for resources created in moto under their logical ids: ``Ref`` is the
-    logical id (or the pseudo parameter), ``Fn::GetAtt [id, Arn]`` the ARN, ``Fn::Join``
-    joined. Anything else fails."""
+    logical id (in lower case for an API; or the pseudo parameter), ``Fn::GetAtt [id, Arn]``
+    the ARN, a table's ``StreamArn`` moto's, ``Fn::Join`` joined. Anything else fails."""
     pseudo = {"AWS::Partition": "aws", "AWS::Region": region, "AWS::AccountId": account}
 
     def resolve(value: Any) -> Any:
@@ -79,10 +87,18 @@ def by_logical_id(
         if not isinstance(value, dict):
             return value
         if "Ref" in value:
-            return pseudo.get(value["Ref"], value["Ref"])
+            name = value["Ref"]
+            if name in pseudo:
+                return pseudo[name]
+            # API ids are lower case: they are host names (``ID.execute-api...``).
+            is_api = template["Resources"][name]["Type"] in _APIS
+            return name.lower() if is_api else name
         if "Fn::GetAtt" in value:
             logical_id, attribute = value["Fn::GetAtt"]
             kind = template["Resources"][logical_id]["Type"]
+            if attribute == "StreamArn":  # the stream moto made for the table
+                table = boto3.client("dynamodb").describe_table(TableName=logical_id)
+                return table["Table"]["LatestStreamArn"]
             assert attribute == "Arn" and kind in _ARNS, f"cannot resolve {value}"
             return _ARNS[kind].format(region=region, account=account, id=logical_id)
         if "Fn::Join" in value:
@@ -192,12 +208,18 @@ class _AuthorizationError(_RESTError):
         super().__init__("AuthorizationError", message)
 
 
+class _ForbiddenException(JsonRESTError):
+    code = 403
+
+
 def _denied(request: IAMRequestBase, resource: str) -> _RESTError:
     """The error AWS answers an unauthorized call with, for the request's protocol."""
     message = (
         f"User: {request._access_key.arn} is not authorized to perform: {request._action}"
         f" on resource: {resource}"
     )
+    if request._service == "execute-api":
+        return _ForbiddenException("ForbiddenException", message)
     if request._headers.get("Content-Type", "").startswith(
         ("application/x-amz-json", "application/json")
     ):
@@ -241,6 +263,33 @@ class _Enforcement:
             for statement in _statements(document)
             for pattern in _as_list(statement.get("Action", []))
         )
+
+
+def _manage_connections(enforcement: _Enforcement, operation: str) -> Callable[..., Any]:
+    """moto's ``@connections`` operation, behind an ``execute-api:ManageConnections`` check."""
+    run = getattr(ApiGatewayManagementApiResponse, operation)
+
+    def checked(response: ApiGatewayManagementApiResponse) -> Any:
+        url = urlsplit(response.uri)
+        api_id, _, region = url.netloc.split(".")[:3]
+        stage, _, connection = unquote(url.path).lstrip("/").partition("/@connections/")
+        resource = (
+            f"arn:aws:execute-api:{region}:{DEFAULT_ACCOUNT_ID}:{api_id}/{stage}/"
+            f"{response.method}/@connections/{connection}"
+        )
+        caller = IAMRequest(
+            account_id=DEFAULT_ACCOUNT_ID,
+            method=response.method,
+            path=url.path,
+            data={},
+            body=response.raw_body,
+            headers=response.headers,
+            action="ManageConnections",
+        )
+        enforcement.check(caller, resource)
+        return run(response)
+
+    return checked
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -320,6 +369,14 @@ def acting_as(
         stack.enter_context(
             mock.patch.object(IAMPolicyStatement, "_check_element_matches", _element_matches)
         )
+        for operation in ("post_to_connection", "get_connection", "delete_connection"):
+            stack.enter_context(
+                mock.patch.object(
+                    ApiGatewayManagementApiResponse,
+                    operation,
+                    _manage_connections(enforcement, operation),
+                )
+            )
         stack.enter_context(enable_iam_authentication())
         yield enforcement.denied
     if enforcement.problems:
