@@ -56,7 +56,10 @@ from moto.core.authorization import enable_iam_authentication
 from moto.core.exceptions import AccessDeniedError, JsonRESTError, _RESTError
 from moto.iam.access_control import IAMPolicyStatement, IAMRequest, IAMRequestBase
 from moto.iam.aws_managed_policies import aws_managed_policies_data
+from moto.iam.exceptions import NotFoundException
+from moto.iam.models import iam_backends
 from moto.ses.models import ses_backends
+from moto.sts.models import sts_backends
 
 _NOT_EVALUATED = ("Condition", "NotResource", "NotPrincipal")
 
@@ -296,6 +299,37 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def _assume(
+    template: dict[str, Any],
+    role_id: str,
+    documents: dict[str, dict[str, Any]],
+    function_logical_id: str,
+) -> Credentials:
+    """The role in moto's IAM with exactly ``documents`` as its policies (validated by moto as
+    PutRolePolicy validates them), assumed: its temporary credentials. moto's backends are
+    called directly: through boto3 this took ~0.3 s per entry on a busy machine."""
+    iam = iam_backends[DEFAULT_ACCOUNT_ID]["global"]
+    name = role_id[:64]
+    try:
+        role = iam.get_role(name)
+    except NotFoundException:
+        trust = template["Resources"][role_id]["Properties"]["AssumeRolePolicyDocument"]
+        role = iam.create_role(name, json.dumps(trust), "/", None, "", [], None)
+    for stale in set(iam.list_role_policies(name)) - set(documents):
+        iam.delete_role_policy(name, stale)
+    for policy, document in documents.items():
+        iam.put_role_policy(name, policy, json.dumps(document))
+    assumed = sts_backends[DEFAULT_ACCOUNT_ID]["aws"].assume_role(
+        region_name="us-east-1",
+        role_session_name=function_logical_id[:64].ljust(2, "-"),
+        role_arn=role.arn,
+        policy="",
+        duration=3600,
+        external_id="",
+    )
+    return Credentials(assumed.access_key_id, assumed.secret_access_key, assumed.session_token)
+
+
 @contextmanager
 def _environment(credentials: Credentials) -> Iterator[None]:
     """The role's credentials in the variables the Lambda runtime sets, restored after."""
@@ -330,28 +364,7 @@ def acting_as(
     """
     role_id = role_of(template, function_logical_id)
     documents = policies_of(template, role_id, resolve)
-    role_name = role_id[:64]
-    iam = boto3.client("iam")
-    try:
-        role_arn = iam.get_role(RoleName=role_name)["Role"]["Arn"]
-        for stale in set(iam.list_role_policies(RoleName=role_name)["PolicyNames"]) - set(
-            documents
-        ):
-            iam.delete_role_policy(RoleName=role_name, PolicyName=stale)
-    except iam.exceptions.NoSuchEntityException:
-        trust = template["Resources"][role_id]["Properties"]["AssumeRolePolicyDocument"]
-        role = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))
-        role_arn = role["Role"]["Arn"]
-    for name, document in documents.items():
-        iam.put_role_policy(
-            RoleName=role_name, PolicyName=name, PolicyDocument=json.dumps(document)
-        )
-    granted = boto3.client("sts").assume_role(
-        RoleArn=role_arn, RoleSessionName=function_logical_id[:64].ljust(2, "-")
-    )["Credentials"]
-    credentials = Credentials(
-        granted["AccessKeyId"], granted["SecretAccessKey"], granted["SessionToken"]
-    )
+    credentials = _assume(template, role_id, documents, function_logical_id)
     sign_as_role = RequestSigner.get_auth_instance
 
     def get_auth_instance(signer: RequestSigner, *args: Any, **kwargs: Any) -> Any:
