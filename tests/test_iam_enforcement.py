@@ -308,3 +308,45 @@ def test_the_notifier_may_post_to_connections_of_its_websocket_api_only(
         assert denied.response["Error"]["Code"] == "ForbiddenException"
         assert denied.response["ResponseMetadata"]["HTTPStatusCode"] == 403
     assert f":{api}/prod/POST/@connections/conn-1" in str(without.value)
+
+
+# --- AsyncApi: the dead-letter recorder's SQS calls ---------------------------------------------
+
+
+@pytest.mark.parametrize("removed", [None, "sqs:SendMessage"])
+def test_the_recorder_forwards_to_the_dead_letter_queue_only_with_send_message(
+    aws: None, async_api: dict[str, Any], monkeypatch: pytest.MonkeyPatch, removed: str | None
+) -> None:
+    """SendMessage acts on the queue's ARN ("Actions, resources, and condition keys for Amazon
+    SQS", service-authorization/latest/reference/list_amazonsqs.html)."""
+    monkeypatch.setenv("TABLE_NAME", create_table_from_template(async_api))
+    recorder = function_id(async_api, "async_jobs.recorder.handler")
+    function = async_api["Resources"][recorder]["Properties"]
+    for name, value in plain_environment(function).items():
+        monkeypatch.setenv(name, value)
+    sqs = boto3.client("sqs")
+    [dead_letters] = [
+        logical_id
+        for logical_id in resources(async_api, "AWS::SQS::Queue")
+        if logical_id.startswith("NotificationsDeadLetterQueue")
+    ]
+    dead_letter_url = sqs.create_queue(QueueName=dead_letters)["QueueUrl"]
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", dead_letter_url)
+    source = sqs.create_queue(QueueName="recorder-queue")["QueueUrl"]
+    sqs.send_message(QueueUrl=source, MessageBody=json.dumps(WELCOME))
+    messages = sqs.receive_message(QueueUrl=source, MessageSystemAttributeNames=["All"])["Messages"]
+    module = load_runtime("recorder", monkeypatch)
+    template = without_action(async_api, recorder, removed) if removed else async_api
+
+    with acting_as(template, recorder, by_logical_id(async_api)) as denied:
+        answer = module.handler(
+            sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:q"), CONTEXT
+        )
+
+    forwarded = sqs.receive_message(QueueUrl=dead_letter_url).get("Messages", [])
+    if removed is None:
+        assert answer["batchItemFailures"] == [] and denied == []
+        assert [m["Body"] for m in forwarded] == [json.dumps(WELCOME)]
+    else:
+        assert len(answer["batchItemFailures"]) == 1 and forwarded == []
+        assert denied == [f"sqs:SendMessage on arn:aws:sqs:{REGION}:{ACCOUNT}:{dead_letters}"]
