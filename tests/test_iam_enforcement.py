@@ -38,11 +38,12 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
 
-def function_id(template: dict[str, Any], handler: str) -> str:
+def function_id(template: dict[str, Any], handler: str, prefix: str = "") -> str:
+    """The logical id of the one function with ``handler`` (and id starting with ``prefix``)."""
     [logical_id] = [
         logical_id
         for logical_id, properties in resources(template, "AWS::Lambda::Function").items()
-        if properties["Handler"] == handler
+        if properties["Handler"] == handler and logical_id.startswith(prefix)
     ]
     return logical_id
 
@@ -350,3 +351,50 @@ def test_the_recorder_forwards_to_the_dead_letter_queue_only_with_send_message(
     else:
         assert len(answer["batchItemFailures"]) == 1 and forwarded == []
         assert denied == [f"sqs:SendMessage on arn:aws:sqs:{REGION}:{ACCOUNT}:{dead_letters}"]
+
+
+# --- EventRouter: publishing to its bus, notifying on its topic ---------------------------------
+
+
+@pytest.fixture
+def event_router(aws: None, templates: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The EventRouter stack's bus and topic in moto, under their logical ids."""
+    template = templates["EventRouter"]
+    for logical_id in resources(template, "AWS::Events::EventBus"):
+        boto3.client("events").create_event_bus(Name=logical_id)
+    for logical_id in resources(template, "AWS::SNS::Topic"):
+        boto3.client("sns").create_topic(Name=logical_id)
+    return template
+
+
+def test_the_sales_report_may_put_events_on_its_bus_only(event_router: dict[str, Any]) -> None:
+    """PutEvents acts on the bus ("Actions, resources, and condition keys for Amazon
+    EventBridge", service-authorization/latest/reference/list_amazoneventbridge.html)."""
+    [bus] = resources(event_router, "AWS::Events::EventBus")
+    report = function_id(event_router, "app.handler", "SalesReport")
+    entry = {"Source": "commerce.reports", "DetailType": "Sales Report Requested", "Detail": "{}"}
+    with acting_as(event_router, report, by_logical_id(event_router)) as denied:
+        events = boto3.client("events")
+        assert events.put_events(Entries=[{**entry, "EventBusName": bus}])["FailedEntryCount"] == 0
+        with pytest.raises(ClientError) as default_bus:
+            events.put_events(Entries=[entry])
+    assert default_bus.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert denied == [f"events:PutEvents on arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default"]
+
+
+def test_the_order_confirmation_may_publish_to_its_topic_only(event_router: dict[str, Any]) -> None:
+    """Publish acts on the topic ("Actions, resources, and condition keys for Amazon SNS",
+    service-authorization/latest/reference/list_amazonsns.html); refused: ``AuthorizationError``
+    (HTTP 403, "Publish", SNS API reference)."""
+    resolve = by_logical_id(event_router)
+    confirmation = function_id(event_router, "app.handler", "OrderConfirmation")
+    topics = sorted(resources(event_router, "AWS::SNS::Topic"))
+    topic = next(t for t in topics if t.startswith("CustomerNotifications"))
+    other = next(t for t in topics if t.startswith("PaymentAlerts"))
+    with acting_as(event_router, confirmation, resolve):
+        sns = boto3.client("sns")
+        sns.publish(TopicArn=resolve({"Ref": topic}), Message="your order o-1 is confirmed")
+        with pytest.raises(ClientError) as elsewhere:
+            sns.publish(TopicArn=resolve({"Ref": other}), Message="your order o-1 is confirmed")
+    assert elsewhere.value.response["Error"]["Code"] == "AuthorizationError"
+    assert elsewhere.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403

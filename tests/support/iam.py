@@ -35,7 +35,7 @@ do, and what this module adds:
   cannot tell while the role's statements for that action are resource-scoped.
 - Not emulated: resource-based policies (queue, topic, key policies), permissions
   boundaries, SCPs, session policies, and the KMS permissions AWS checks behind SSE-KMS
-  queues and tables (moto does not call KMS for them).
+  queues, topics and tables (moto does not call KMS for them).
 """
 
 import json
@@ -72,6 +72,13 @@ _ARNS = {
     "AWS::SQS::Queue": "arn:aws:sqs:{region}:{account}:{id}",
     "AWS::SNS::Topic": "arn:aws:sns:{region}:{account}:{id}",
     "AWS::Logs::LogGroup": "arn:aws:logs:{region}:{account}:log-group:{id}:*",
+    "AWS::Events::EventBus": "arn:aws:events:{region}:{account}:event-bus/{id}",
+    "AWS::KMS::Key": "arn:aws:kms:{region}:{account}:key/{id}",
+}
+#: What ``Ref`` is where it is not the name (CloudFormation's "Return values" of each type).
+_REFS = {
+    "AWS::SNS::Topic": _ARNS["AWS::SNS::Topic"],
+    "AWS::SQS::Queue": "https://sqs.{region}.amazonaws.com/{account}/{id}",
 }
 _APIS = {"AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api"}
 
@@ -80,8 +87,9 @@ def by_logical_id(
     template: dict[str, Any], region: str = "us-east-1", account: str = "123456789012"
 ) -> Callable[[Any], Any]:
     """A ``resolve`` for resources created in moto under their logical ids: ``Ref`` is the
-    logical id (in lower case for an API; or the pseudo parameter), ``Fn::GetAtt [id, Arn]``
-    the ARN, a table's ``StreamArn`` moto's, ``Fn::Join`` joined. Anything else fails."""
+    name (the logical id; in lower case for an API), a topic's ARN or a queue's URL, or the
+    pseudo parameter; ``Fn::GetAtt [id, Arn]`` the ARN, a table's ``StreamArn`` moto's;
+    ``Fn::Join`` joined. Anything else fails."""
     pseudo = {"AWS::Partition": "aws", "AWS::Region": region, "AWS::AccountId": account}
 
     def resolve(value: Any) -> Any:
@@ -93,9 +101,11 @@ def by_logical_id(
             name = value["Ref"]
             if name in pseudo:
                 return pseudo[name]
+            kind = template["Resources"][name]["Type"]
+            if kind in _REFS:
+                return _REFS[kind].format(region=region, account=account, id=name)
             # API ids are lower case: they are host names (``ID.execute-api...``).
-            is_api = template["Resources"][name]["Type"] in _APIS
-            return name.lower() if is_api else name
+            return name.lower() if kind in _APIS else name
         if "Fn::GetAtt" in value:
             logical_id, attribute = value["Fn::GetAtt"]
             kind = template["Resources"][logical_id]["Type"]
