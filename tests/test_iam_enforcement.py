@@ -29,13 +29,14 @@ from tests.async_api.emulation import (
     load_runtime,
     plain_environment,
 )
-from tests.support.aws import create_table_from_template, load_handler
+from tests.support.aws import create_table, create_table_from_template, load_handler
 from tests.support.cdk import resources
 from tests.support.events import LambdaContext, rest_api_event, sqs_event
 from tests.support.iam import PolicyNotEvaluable, acting_as, by_logical_id
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
+ARN_PREFIX = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}"
 
 
 def function_id(template: dict[str, Any], handler: str, prefix: str = "") -> str:
@@ -398,3 +399,35 @@ def test_the_order_confirmation_may_publish_to_its_topic_only(event_router: dict
             sns.publish(TopicArn=resolve({"Ref": other}), Message="your order o-1 is confirmed")
     assert elsewhere.value.response["Error"]["Code"] == "AuthorizationError"
     assert elsewhere.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+# --- PubSubService: a transaction needs each of its actions -------------------------------------
+
+
+@pytest.mark.parametrize("removed", [None, "dynamodb:UpdateItem", "dynamodb:PutItem"])
+def test_the_popular_terms_transaction_needs_put_and_update_item(
+    aws: None,
+    templates: dict[str, dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+    removed: str | None,
+) -> None:
+    """TransactWriteItems is no IAM action of its own: each Put, Update ... needs PutItem,
+    UpdateItem ... ("Using IAM with DynamoDB transactions", amazondynamodb/latest/
+    developerguide/transaction-apis-iam.html)."""
+    template = templates["PubSubService"]
+    [table] = [t for t in resources(template, "AWS::DynamoDB::GlobalTable") if "WordCounts" in t]
+    create_table(table, resources(template, "AWS::DynamoDB::GlobalTable")[table])
+    monkeypatch.setenv("WORD_COUNTS_TABLE", table)
+    monkeypatch.setenv("TERMS_SHARDS", "10")
+    terms = load_handler("examples/handlers/popular_terms/app.py")
+    consumer = function_id(template, "app.handler", "PublishedMessagespopularterms")
+    role = without_action(template, consumer, removed) if removed else template
+
+    with acting_as(role, consumer, by_logical_id(template)) as denied:
+        if removed is None:
+            assert terms.count_once("counted#m-1#0", [("serverless", 2)]) is True
+        else:
+            with pytest.raises(ClientError, match="AccessDeniedException"):
+                terms.count_once("counted#m-1#0", [("serverless", 2)])
+
+    assert denied == ([] if removed is None else [f"{removed} on {ARN_PREFIX}:table/{table}"])

@@ -25,8 +25,9 @@ do, and what this module adds:
 - Resources: moto knows the resource of SQS and S3 requests only; every other request is
   checked against ``*``. Added here, from the request itself, as the services' "Actions,
   resources, and condition keys" pages define them (service-authorization/latest/reference/):
-  DynamoDB ``table/NAME`` and ``table/NAME/index/INDEX`` (every table of a batch or
-  transaction), SNS topics, EventBridge buses, Step Functions state machines and executions.
+  DynamoDB ``table/NAME`` and ``table/NAME/index/INDEX`` (every table of a batch; each
+  action of a transaction as its own ``PutItem``, ``UpdateItem`` ... permission), SNS
+  topics, EventBridge buses, SES identities, Step Functions state machines and executions.
 - Matching: ``*`` and ``?`` wildcards, actions case-insensitive, resources case-sensitive
   (moto's own matcher reads the pattern as a regular expression; replaced here).
 - **Not evaluated, so refused loudly** (``PolicyNotEvaluable``, when the role is created):
@@ -184,6 +185,32 @@ def _element_matches(statement: IAMPolicyStatement, element: str, value: str) ->
     return any(_wildcard(p, value, ignore_case="Action" in element) for p in patterns)
 
 
+#: "Using IAM with DynamoDB transactions" (amazondynamodb/latest/developerguide/
+#: transaction-apis-iam.html): each action of a transaction needs its own permission.
+_TRANSACTED = {
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+    "Get": "dynamodb:GetItem",
+}
+
+
+def _request_checks(request: IAMRequestBase, moto_resource: str) -> list[tuple[str, str]]:
+    """``(action, resource)`` pairs the request needs allowed."""
+    if request._action in ("dynamodb:TransactWriteItems", "dynamodb:TransactGetItems"):
+        prefix = f"arn:aws:dynamodb:{request._region}:{request.account_id}:table"
+        items = json.loads(request._body)["TransactItems"]
+        return sorted(
+            {
+                (_TRANSACTED[kind], f"{prefix}/{o['TableName']}")
+                for i in items
+                for kind, o in i.items()
+            }
+        )
+    return [(request._action, resource) for resource in _request_resources(request, moto_resource)]
+
+
 def _request_resources(request: IAMRequestBase, moto_resource: str) -> list[str]:
     """The ARNs the request acts on (moto's own where it knows them)."""
     if moto_resource != "*":
@@ -196,8 +223,6 @@ def _request_resources(request: IAMRequestBase, moto_resource: str) -> list[str]
     body = json.loads(request._body or b"{}")
     if service == "dynamodb":
         tables = {body["TableName"]} if "TableName" in body else set(body.get("RequestItems", {}))
-        for item in body.get("TransactItems", []):
-            tables |= {operation["TableName"] for operation in item.values()}
         index = f"/index/{body['IndexName']}" if "IndexName" in body else ""
         return [f"{prefix}:table/{table}{index}" for table in sorted(tables)] or ["*"]
     if service == "events" and action == "PutEvents":
@@ -255,17 +280,18 @@ class _Enforcement:
         self.check_request = lambda request, resource: self.check(request, resource)
 
     def check(self, request: IAMRequestBase, moto_resource: str) -> None:
-        for resource in _request_resources(request, moto_resource):
-            if resource == "*" and self._scoped(request._action):
+        for action, resource in _request_checks(request, moto_resource):
+            if resource == "*" and self._scoped(action):
                 self.problems.append(
-                    f"moto cannot tell which resource {request._action} acts on, and the "
-                    "role's statements for it name resources"
+                    f"moto cannot tell which resource {action} acts on, and the role's "
+                    "statements for it name resources"
                 )
                 raise PolicyNotEvaluable(self.problems[-1])
+            request._action = action
             try:
                 self._check(request, resource)
             except AccessDeniedError as error:
-                self.denied.append(f"{request._action} on {resource}")
+                self.denied.append(f"{action} on {resource}")
                 raise _denied(request, resource) from error
 
     def _scoped(self, action: str) -> bool:
