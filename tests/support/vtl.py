@@ -15,6 +15,11 @@ from urllib.parse import quote_plus
 import airspeed
 import requests
 
+#: Java ``String`` methods the templates call that airspeed does not provide itself.
+airspeed.__additional_methods__[str].update(
+    {"toString": lambda self: self, "equals": lambda self, other: self == other}
+)
+
 #: What Apache Commons Lang's ``escapeJavaScript`` (Java Velocity's, hence API Gateway's)
 #: writes for the characters it escapes by name; others below 32 become ``\\u00XX``.
 _NAMED_ESCAPES = {
