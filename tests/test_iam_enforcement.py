@@ -431,3 +431,61 @@ def test_the_popular_terms_transaction_needs_put_and_update_item(
                 terms.count_once("counted#m-1#0", [("serverless", 2)])
 
     assert denied == ([] if removed is None else [f"{removed} on {ARN_PREFIX}:table/{table}"])
+
+
+# --- Roles with managed policies --------------------------------------------------------------
+
+
+def template_with_managed(policy_arn: Any) -> dict[str, Any]:
+    trust = {
+        "Statement": [
+            {
+                "Action": "sts:AssumeRole",
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+            }
+        ]
+    }
+    return {
+        "Resources": {
+            "Fn": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {"Role": {"Fn::GetAtt": ["FnRole", "Arn"]}},
+            },
+            "FnRole": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "AssumeRolePolicyDocument": trust,
+                    "ManagedPolicyArns": [policy_arn],
+                },
+            },
+        }
+    }
+
+
+def test_an_aws_managed_policy_is_the_one_moto_knows(aws: None) -> None:
+    """AmazonSQSReadOnlyAccess allows ``sqs:GetQueueAttributes`` and no ``sqs:SendMessage``."""
+    url = boto3.client("sqs").create_queue(QueueName="q")["QueueUrl"]
+    template = template_with_managed(
+        {
+            "Fn::Join": [
+                "",
+                ["arn:", {"Ref": "AWS::Partition"}, ":iam::aws:policy/AmazonSQSReadOnlyAccess"],
+            ]
+        }
+    )
+    with acting_as(template, "Fn", by_logical_id(template)) as denied:
+        sqs = boto3.client("sqs")
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
+        with pytest.raises(ClientError, match="AccessDeniedException"):
+            sqs.send_message(QueueUrl=url, MessageBody="x")
+    assert denied == [f"sqs:SendMessage on arn:aws:sqs:{REGION}:{ACCOUNT}:q"]
+
+
+def test_a_managed_policy_moto_does_not_know_fails_loudly(aws: None) -> None:
+    template = template_with_managed("arn:aws:iam::aws:policy/NoSuchPolicyAnywhere")
+    with (
+        pytest.raises(PolicyNotEvaluable, match="NoSuchPolicyAnywhere"),
+        acting_as(template, "Fn", by_logical_id(template)),
+    ):
+        pass

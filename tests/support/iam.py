@@ -44,6 +44,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from functools import cache
 from typing import Any
 from unittest import mock
 from urllib.parse import unquote, urlsplit
@@ -148,10 +149,17 @@ def policies_of(
         attached = {"Ref": role_logical_id} in properties.get("Roles", [])
         if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy") and attached:
             documents[logical_id] = properties["PolicyDocument"]
-    for arn in resolve(role.get("ManagedPolicyArns", [])):
+    for reference in role.get("ManagedPolicyArns", []):
+        mine = isinstance(reference, dict) and reference.get("Ref") in resources
+        if mine:  # a customer managed policy of the template
+            documents[reference["Ref"]] = resources[reference["Ref"]]["Properties"][
+                "PolicyDocument"
+            ]
+            continue
+        arn = resolve(reference)
         name = arn.split(":policy/")[-1].split("/")[-1]
-        known = json.loads(aws_managed_policies_data)
-        if not arn.split(":")[4] == "aws" or name not in known:
+        known = _aws_managed_policies()
+        if not arn.startswith("arn:aws:iam::aws:policy/") or name not in known:
             raise PolicyNotEvaluable(f"{role_logical_id}: moto does not know policy {arn}")
         documents[name] = known[name]["Document"]
     resolved = {name: resolve(document) for name, document in documents.items()}
@@ -164,6 +172,12 @@ def policies_of(
                     f"{refused or 'policy variables'} in {statement}"
                 )
     return resolved
+
+
+@cache
+def _aws_managed_policies() -> dict[str, Any]:
+    """The AWS managed policies moto ships (a few MB of JSON: parsed once)."""
+    return dict(json.loads(aws_managed_policies_data))
 
 
 def _statements(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -221,6 +235,8 @@ def _request_resources(request: IAMRequestBase, moto_resource: str) -> list[str]
         arn = (request._data.get("TopicArn") or request._data.get("TargetArn") or [None])[0]
         return [arn] if arn else ["*"]
     body = json.loads(request._body or b"{}")
+    if service == "dynamodb" and "StreamArn" in body:
+        return [body["StreamArn"]]
     if service == "dynamodb":
         tables = {body["TableName"]} if "TableName" in body else set(body.get("RequestItems", {}))
         index = f"/index/{body['IndexName']}" if "IndexName" in body else ""
