@@ -31,7 +31,7 @@ from tests.async_api.emulation import (
 )
 from tests.support.aws import create_table, create_table_from_template, load_handler
 from tests.support.cdk import resources
-from tests.support.events import LambdaContext, rest_api_event, sqs_event
+from tests.support.events import LambdaContext, rest_api_event, sqs_event, websocket_event
 from tests.support.iam import PolicyNotEvaluable, acting_as, by_logical_id
 
 REGION = "us-east-1"
@@ -489,3 +489,41 @@ def test_a_managed_policy_moto_does_not_know_fails_loudly(aws: None) -> None:
         acting_as(template, "Fn", by_logical_id(template)),
     ):
         pass
+
+
+# --- AsyncApi: the WebSocket connections function writes subscriptions -------------------------
+
+WRITES = [
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+]
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_the_connections_function_subscribes_only_with_write_access(
+    aws: None, async_api: dict[str, Any], monkeypatch: pytest.MonkeyPatch, read_only: bool
+) -> None:
+    """A subscription is written on ``$connect``: with the table granted read-only (the
+    mutation the issue's snapshot alone caught), the call is refused."""
+    monkeypatch.setenv("TABLE_NAME", create_table_from_template(async_api))
+    function = function_id(async_api, "async_jobs.connections.handler")
+    for name, value in plain_environment(async_api["Resources"][function]["Properties"]).items():
+        monkeypatch.setenv(name, value)
+    connections = load_runtime("connections", monkeypatch)
+    role = async_api
+    for action in WRITES if read_only else []:
+        role = without_action(role, function, action)
+    event = websocket_event("$connect", "conn-1", query={"job_id": "job-1"})
+
+    with acting_as(role, function, by_logical_id(async_api)) as denied:
+        try:
+            answer = connections.handler(event, CONTEXT)["statusCode"]
+        except ClientError as error:  # an invocation error: API Gateway refuses the connection
+            answer = error.response["Error"]["Code"]
+
+    assert answer == ("AccessDeniedException" if read_only else 200)
+    assert [d.split(" on ")[0] for d in denied] == (
+        ["dynamodb:BatchWriteItem"] if read_only else []
+    )
