@@ -33,12 +33,14 @@ from aws_cdk import aws_stepfunctions as sfn
 
 from constructs import Construct
 from serverless_patterns.core.compliance import justify
+from serverless_patterns.core.jsii_internals import implements
 from serverless_patterns.core.props import options_of
 from serverless_patterns.core.validation import Problems, is_token
 
 #: How long the archive keeps events for replay.
 DEFAULT_ARCHIVE_RETENTION = Duration.days(30)
-#: EventBridge's ceiling: with it, the event age below is what ends the retries.
+#: Every EventBridge target the library makes (router targets, workflow triggers) retries
+#: delivery with these. EventBridge's ceiling: with it, the event age below ends the retries.
 DEFAULT_RETRY_ATTEMPTS = 185
 #: EventBridge's own default is 24 h; with 6 h (Lambda's asynchronous maximum) a failing
 #: target shows up in its DLQ alarm within hours, not a day later. The DLQ keeps events 14 days.
@@ -125,27 +127,6 @@ class EventRoute:
 
 
 # --- what a target is -----------------------------------------------------------------------
-
-
-def implements(value: Any, interface: Any) -> bool:
-    """Whether ``value`` (a CDK object, created or imported) implements jsii ``interface``.
-
-    jsii interfaces are not runtime-checkable protocols, so ``isinstance`` cannot tell: this
-    reads the interfaces jsii records on the class (``__jsii_ifaces__``), and the delegates of
-    the dynamic proxy jsii returns for some imported resources (``EventBus.from_*``,
-    ``StateMachine.from_*``).
-    """
-    delegates = getattr(value, "_delegates", None)  # imported resources: a dynamic proxy
-    objects = delegates if isinstance(delegates, list) else [value]
-    proxy = interface.__jsii_proxy_class__()
-    for each in objects:
-        for klass in type(each).__mro__:
-            if klass is proxy:
-                return True
-            for declared in getattr(klass, "__jsii_ifaces__", ()):
-                if interface in declared.__mro__:
-                    return True
-    return False
 
 
 _KINDS: tuple[tuple[str, Any], ...] = (
@@ -472,3 +453,39 @@ def capture_function_failures(
     )
     justify(function, "on-failure-destination")
     return True
+
+
+def event_trigger(
+    scope: Construct,
+    construct_id: str,
+    machine: sfn.IStateMachine,
+    *,
+    dead_letter_queue: sqs.IQueue,
+    role: iam.IRole,
+    event_pattern: events.EventPattern | None = None,
+    schedule: events.Schedule | None = None,
+    event_bus: events.IEventBus | None = None,
+    target_input: events.RuleTargetInput | None = None,
+) -> events.Rule:
+    """A rule that starts ``machine`` on matching events or on ``schedule``.
+
+    The target retries a failed start with backoff for up to 6 hours, then sends the event to
+    ``dead_letter_queue``: no event is lost silently. ``role`` is granted the start.
+    """
+    return events.Rule(
+        scope,
+        construct_id,
+        event_pattern=event_pattern,
+        schedule=schedule,
+        event_bus=event_bus,
+        targets=[
+            targets.SfnStateMachine(
+                machine,
+                input=target_input,
+                role=role,
+                dead_letter_queue=dead_letter_queue,
+                retry_attempts=DEFAULT_RETRY_ATTEMPTS,
+                max_event_age=DEFAULT_MAX_EVENT_AGE,
+            )
+        ],
+    )
