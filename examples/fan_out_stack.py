@@ -43,7 +43,7 @@ class OrderEventsStack(Stack):
                             allowlist=["OrderPlaced", "OrderCancelled"]
                         )
                     },
-                    consumer=asset_code(str(HANDLERS / "billing")),
+                    code=asset_code(str(HANDLERS / "billing")),
                 ),
                 # Shipments: only orders that travel (not downloads), chosen by body; the
                 # queue receives the event itself (raw delivery).
@@ -56,7 +56,7 @@ class OrderEventsStack(Stack):
                         ),
                     },
                     raw_message_delivery=True,
-                    consumer=asset_code(str(HANDLERS / "shipping")),
+                    code=asset_code(str(HANDLERS / "shipping")),
                 ),
                 # High-value orders only: rare, so SNS invokes the function directly.
                 FunctionSubscriber(

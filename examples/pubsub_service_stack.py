@@ -161,8 +161,8 @@ class PubSubServiceStack(Stack):
                 QueueSubscriber(
                     "delivery",
                     raw_message_delivery=True,
-                    consumer=asset_code(str(HANDLERS / "pubsub_delivery")),
-                    consumer_options=lambda_.FunctionOptions(
+                    code=asset_code(str(HANDLERS / "pubsub_delivery")),
+                    function_options=lambda_.FunctionOptions(
                         environment={
                             "SUBSCRIBERS_TABLE": subscribers.table_name,
                             "SUBSCRIPTIONS_INDEX": SUBSCRIPTIONS_INDEX,
@@ -173,8 +173,8 @@ class PubSubServiceStack(Stack):
                 QueueSubscriber(
                     "popular-terms",
                     raw_message_delivery=True,
-                    consumer=asset_code(str(HANDLERS / "popular_terms")),
-                    consumer_options=lambda_.FunctionOptions(
+                    code=asset_code(str(HANDLERS / "popular_terms")),
+                    function_options=lambda_.FunctionOptions(
                         environment={
                             "WORD_COUNTS_TABLE": word_counts.table_name,
                             "TERMS_SHARDS": str(TERMS_SHARDS),
