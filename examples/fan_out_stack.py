@@ -5,11 +5,10 @@ from pathlib import Path
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
+from constructs import Construct
 from serverless_patterns import FanOut, FunctionSubscriber, QueueSubscriber
 from serverless_patterns.core.alarms import notify_every_alarm, operations_topic
 from serverless_patterns.core.functions import asset_code
-
-from constructs import Construct
 
 HANDLERS = Path(__file__).parent / "handlers"
 #: Orders of at least this total are "high value" for analytics.

@@ -16,8 +16,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
-
 from constructs import Construct
+
 from serverless_patterns.core import alarms as alarm_defaults
 from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.functions import asset_code, python_function

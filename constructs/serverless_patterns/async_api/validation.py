@@ -9,8 +9,8 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
-
 from constructs import Construct
+
 from serverless_patterns.core.apis import (
     Route,
     validate_authorization,

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from aws_cdk import Annotations, CfnResource, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
-
 from constructs import Construct
+
 from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.logs import log_group
 from serverless_patterns.core.props import merge, options_of

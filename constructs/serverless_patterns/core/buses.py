@@ -30,8 +30,8 @@ from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
-
 from constructs import Construct
+
 from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.jsii_internals import implements
 from serverless_patterns.core.props import options_of

@@ -13,7 +13,6 @@ are those of the AWS Guard rules registry (the AWS Config managed rule identifie
 from dataclasses import dataclass
 
 from aws_cdk import Acknowledgment, CfnResource, Validations
-
 from constructs import IConstruct
 
 

@@ -5,8 +5,8 @@ from collections.abc import Mapping
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-
 from constructs import Construct
+
 from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.layers import powertools_layer
 from serverless_patterns.core.logs import log_group

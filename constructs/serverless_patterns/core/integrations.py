@@ -4,8 +4,8 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
-
 from constructs import Construct
+
 from serverless_patterns.core.apis import JSON, Route, request_models
 
 #: The SQS message attribute that carries the job id (API Gateway's request id).

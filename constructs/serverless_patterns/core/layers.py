@@ -16,7 +16,6 @@ from pathlib import Path, PurePosixPath
 
 from aws_cdk import Stack
 from aws_cdk import aws_lambda as lambda_
-
 from constructs import Construct
 
 DISTRIBUTION = "aws-lambda-powertools"

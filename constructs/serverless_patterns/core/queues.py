@@ -6,8 +6,8 @@ from aws_cdk import Duration, Names
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
-
 from constructs import Construct
+
 from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.props import merge, options_of
 from serverless_patterns.core.validation import Problems, is_alias, is_token

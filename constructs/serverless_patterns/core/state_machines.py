@@ -9,8 +9,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
-
 from constructs import Construct
+
 from serverless_patterns.core.alarms import PERIOD, alarm
 from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.props import merge, options_of

@@ -5,8 +5,8 @@ import enum
 from aws_cdk import CfnResource, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
-
 from constructs import Construct
+
 from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.props import merge
 

@@ -8,8 +8,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
-
 from constructs import Construct
+
 from serverless_patterns.core import alarms
 from serverless_patterns.core.props import merge
 from serverless_patterns.core.validation import Problems, is_alias, is_token

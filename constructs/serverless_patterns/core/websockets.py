@@ -8,8 +8,8 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_iam as iam
-
 from constructs import Construct
+
 from serverless_patterns.core.apis import (
     DEFAULT_BURST_LIMIT,
     DEFAULT_RATE_LIMIT,

@@ -8,8 +8,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
-
 from constructs import Construct
+
 from serverless_patterns.core import alarms as alarm_defaults
 from serverless_patterns.core import queues as queue_defaults
 from serverless_patterns.core import topics as topic_defaults

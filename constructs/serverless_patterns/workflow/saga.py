@@ -8,8 +8,8 @@ from typing import Any
 
 from aws_cdk import Annotations
 from aws_cdk import aws_stepfunctions as sfn
-
 from constructs import Construct
+
 from serverless_patterns.core import state_machines as defaults
 from serverless_patterns.core.props import options_of
 from serverless_patterns.core.validation import Problems

@@ -12,8 +12,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
-
 from constructs import Construct
+
 from serverless_patterns.core import alarms as alarm_defaults
 from serverless_patterns.core import state_machines as defaults
 from serverless_patterns.core.apis import rest_api
