@@ -48,9 +48,10 @@ diff: $(PYTHON_SETUP) $(NODE_SETUP)  ## per stack, what the code changes versus 
 benchmark: $(PYTHON_SETUP) $(NODE_SETUP)  ## timings and budgets (see README); not part of the tests
 	$(PYTHON) -m tools.benchmark
 
-lint: $(PYTHON_SETUP)
+lint: $(PYTHON_SETUP)  ## ruff (lint rules, complexity, format) and mypy (types of the library and examples)
 	$(VENV)/bin/ruff check constructs examples integ tests tools
 	$(VENV)/bin/ruff format --check constructs examples integ tests tools
+	$(VENV)/bin/mypy
 
 lock:  ## re-resolve constraints.txt from pyproject.toml (then review the diff)
 	rm -rf /tmp/serverless-patterns-lock && python3 -m venv /tmp/serverless-patterns-lock

@@ -4,10 +4,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Annotations, CfnResource, RemovalPolicy, Stack
+from aws_cdk import Annotations, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.logs import log_group
@@ -179,7 +179,7 @@ def rest_api(
     return api
 
 
-def api_gateway_account(scope: Construct, api: CfnResource) -> apigw.CfnAccount | None:
+def api_gateway_account(scope: Construct, api: IConstruct | None) -> apigw.CfnAccount | None:
     """The stack's one ``AWS::ApiGateway::Account``: the role API Gateway writes logs with.
 
     A stage that writes access or execution logs fails to create ("CloudWatch Logs role ARN
@@ -211,7 +211,8 @@ def api_gateway_account(scope: Construct, api: CfnResource) -> apigw.CfnAccount 
     justify(role, "api-gateway-logging-role")
     account = apigw.CfnAccount(stack, "ApiGatewayAccount", cloud_watch_role_arn=role.role_arn)
     account.apply_removal_policy(RemovalPolicy.RETAIN)
-    account.node.add_dependency(api)
+    if api is not None:
+        account.node.add_dependency(api)
     return account
 
 

@@ -18,7 +18,7 @@ What EventBridge itself guarantees and what it does not, as far as these default
 import re
 from collections.abc import Sequence
 from dataclasses import KW_ONLY, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsii
 from aws_cdk import Annotations, Duration, Names
@@ -36,6 +36,9 @@ from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.jsii_internals import implements
 from serverless_patterns.core.props import options_of
 from serverless_patterns.core.validation import Problems, is_token
+
+if TYPE_CHECKING:  # aws_cdk.interfaces is younger than the oldest aws-cdk-lib supported
+    from aws_cdk.interfaces.aws_events import IRuleRef
 
 #: How long the archive keeps events for replay.
 DEFAULT_ARCHIVE_RETENTION = Duration.days(30)
@@ -393,7 +396,8 @@ class DeadLetteredTarget:
         self.max_event_age = max_event_age
         self.conflict = False
 
-    def bind(self, rule: events.IRule, id: str | None = None) -> events.RuleTargetConfig:
+    def bind(self, rule: "IRuleRef", id: str | None = None) -> events.RuleTargetConfig:
+        assert isinstance(rule, events.Rule)  # what EventRouter binds it to
         config = options_of(self.inner.bind(rule, id))
         if config.get("dead_letter_config") or config.get("retry_policy"):
             self.conflict = True

@@ -1,6 +1,7 @@
 """SQS queues: encrypted, TLS-only, each with a dead-letter queue kept 14 days."""
 
 from dataclasses import dataclass
+from typing import cast
 
 from aws_cdk import Duration, Names
 from aws_cdk import aws_lambda as lambda_
@@ -30,7 +31,7 @@ MAX_BATCHING_WINDOW_SECONDS = 300
 MAX_CONCURRENCY_RANGE = (2, 1000)
 
 
-def validate_lambda_max_receive_count(problems: Problems, option: str, value: int | None) -> None:
+def validate_lambda_max_receive_count(problems: Problems, option: str, value: float | None) -> None:
     """``value`` receives are allowed on a queue Lambda consumes: at least 5, at most 1,000."""
     if value is None or is_token(value):
         return
@@ -213,7 +214,7 @@ def resolve_queue(
             "FIFO" if dead_letters.fifo else "standard",
             f"a {'FIFO' if fifo else 'standard'} queue needs a dead-letter queue of the same type",
         )
-    return ResolvedQueue(fifo, dead_letters, wired)
+    return ResolvedQueue(fifo, dead_letters, cast(int, wired))  # a jsii number: int or token
 
 
 def validate_consumer(

@@ -102,7 +102,8 @@ class Saga(Workflow):
         duplicate_errors: Sequence[str] = (),
         **workflow_options: Any,
     ) -> None:
-        definition = _Steps(
+        # Workflow's hooks below take the steps where a Workflow takes a chainable.
+        definition: Any = _Steps(
             steps, required_input, action_retry, compensation_retry, duplicate_errors
         )
         super().__init__(scope, construct_id, definition=definition, **workflow_options)
