@@ -4,10 +4,6 @@
 generator and the benchmarks use :func:`synthesize`, which builds the same app in-process.
 """
 
-# isort: off
-import serverless_patterns  # noqa: F401  (selects Node >= 22 for jsii before aws_cdk loads)
-
-# isort: on
 import json
 from dataclasses import dataclass
 from pathlib import Path

@@ -1,9 +1,5 @@
 """Session-wide fixtures: the reference app is built and synthesized once per session."""
 
-# isort: off
-import serverless_patterns  # noqa: F401  (selects Node >= 22 for jsii before aws_cdk loads)
-
-# isort: on
 import subprocess
 from collections.abc import Iterator
 from concurrent.futures import Future
