@@ -38,7 +38,7 @@ NOTIFICATION_SCHEMA = apigw.JsonSchema(
 )
 
 
-class NotificationsServiceStack(Stack):
+class EmailNotificationsStack(Stack):
     """Emails sent on request: the caller gets a job id at once and hears the outcome later."""
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
