@@ -104,14 +104,7 @@ class FanOut(Construct):
         dead_letter_queue = queue_defaults.dead_letter_queue(scope, "DeadLetterQueue", fifo=fifo)
         function: lambda_.IFunction | None = subscriber.existing_function
         if subscriber.code is not None:
-            function = python_function(
-                scope,
-                "Consumer",
-                code=subscriber.code,
-                handler=subscriber.handler,
-                service_name=subscriber.name,
-                options=subscriber.function_options,
-            )
+            function = _function_of(scope, "Consumer", subscriber, subscriber.function_options)
         queue = subscriber.existing_queue or queue_defaults.queue(
             scope,
             "Queue",
@@ -155,16 +148,10 @@ class FanOut(Construct):
         if subscriber.existing_function is not None:
             function: lambda_.IFunction = subscriber.existing_function
         else:
-            assert subscriber.code is not None
-            function = python_function(
-                scope,
-                "Function",
-                code=subscriber.code,
-                handler=subscriber.handler,
-                service_name=subscriber.name,
-                options=lambda_.FunctionOptions(
-                    **merge({"dead_letter_queue": dead_letter_queue}, subscriber.function_options)
-                ),
+            # By default its asynchronous failures go to the subscriber's dead-letter queue.
+            options = merge({"dead_letter_queue": dead_letter_queue}, subscriber.function_options)
+            function = _function_of(
+                scope, "Function", subscriber, lambda_.FunctionOptions(**options)
             )
         subscription = topic_defaults.subscribe_function(
             self.topic,
@@ -192,3 +179,21 @@ def _queue_props(props: sqs.QueueProps | None, *, fifo: bool) -> sqs.QueueProps 
     if not fifo:
         return props
     return sqs.QueueProps(**merge({"fifo": True}, props))
+
+
+def _function_of(
+    scope: Construct,
+    construct_id: str,
+    subscriber: QueueSubscriber | FunctionSubscriber,
+    options: lambda_.FunctionOptions | None,
+) -> lambda_.Function:
+    """The function built from a subscriber's ``code=`` (its service named after it)."""
+    assert subscriber.code is not None  # validated
+    return python_function(
+        scope,
+        construct_id,
+        code=subscriber.code,
+        handler=subscriber.handler,
+        service_name=subscriber.name,
+        options=options,
+    )
