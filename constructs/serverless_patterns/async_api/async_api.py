@@ -18,7 +18,12 @@ from serverless_patterns.async_api.runtime_functions import (
     websocket,
     worker,
 )
-from serverless_patterns.async_api.validation import TTL_ATTRIBUTE, Plan, validate
+from serverless_patterns.async_api.validation import (
+    Plan,
+    table_settings,
+    validate,
+    without_dead_letter_queue,
+)
 from serverless_patterns.core import alarms as alarm_defaults
 from serverless_patterns.core.apis import Route, rest_api
 from serverless_patterns.core.functions import asset_code
@@ -28,7 +33,6 @@ from serverless_patterns.core.integrations import (
     explain_invalid_bodies,
     send_message_integration,
 )
-from serverless_patterns.core.props import merge, options_of
 from serverless_patterns.core.queues import consume, dead_letter_queue, queue
 from serverless_patterns.core.tables import TableAccess, grant, table
 from serverless_patterns.core.validation import Problems
@@ -195,7 +199,7 @@ class AsyncApi(Construct):
         )
         # The jobs table: job records, WebSocket subscriptions.
         self.table: dynamodb.ITable = existing_table or table(
-            self, "Table", props=_table_props(table_props, websocket)
+            self, "Table", props=table_settings(table_props, websocket)
         )
         runtime = Runtime(
             self,
@@ -258,7 +262,7 @@ class AsyncApi(Construct):
                 self,
                 "Queue",
                 dead_letter_queue=self.recorder_queue,
-                props=_without_dead_letter_queue(props),
+                props=without_dead_letter_queue(props),
                 max_receive_count=plan.queue.max_receive_count,
                 consumer_timeout=plan.worker_timeout,
             )
@@ -363,21 +367,3 @@ class AsyncApi(Construct):
         self.notifier_function = built.notifier_function
         self.notifier_dead_letter_queue = built.notifier_dead_letter_queue
         self.alarms += built.alarms
-
-
-def _table_props(props: dynamodb.TablePropsV2 | None, websocket: bool) -> dynamodb.TablePropsV2:
-    defaults: dict = {
-        "partition_key": dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-        "sort_key": dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
-        "time_to_live_attribute": TTL_ATTRIBUTE,
-    }
-    if websocket:
-        defaults["dynamo_stream"] = dynamodb.StreamViewType.NEW_IMAGE
-    return dynamodb.TablePropsV2(**merge(defaults, props))
-
-
-def _without_dead_letter_queue(props: sqs.QueueProps | None) -> sqs.QueueProps | None:
-    """``props`` minus its dead-letter queue: the recorder queue stands in front of it."""
-    settings = options_of(props)
-    settings.pop("dead_letter_queue", None)
-    return sqs.QueueProps(**settings) if settings else None

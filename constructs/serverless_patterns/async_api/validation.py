@@ -1,4 +1,5 @@
-"""AsyncApi's options checked at construction: every problem at once, one ValueError."""
+"""AsyncApi's options: checked at construction (every problem at once, one ValueError), then
+turned into the props of what it builds."""
 
 import re
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from serverless_patterns.core.apis import (
     validate_routes,
 )
 from serverless_patterns.core.functions import effective_timeout
-from serverless_patterns.core.props import options_of
+from serverless_patterns.core.props import merge, options_of
 from serverless_patterns.core.queues import (
     ResolvedQueue,
     resolve_queue,
@@ -227,3 +228,22 @@ def validate_table(
             "has no stream: the notifier needs one with new images (import it with "
             "table_stream_arn=..., or pass websocket=False)",
         )
+
+
+def table_settings(props: dynamodb.TablePropsV2 | None, websocket: bool) -> dynamodb.TablePropsV2:
+    """The jobs table's props: the runtime's keys and TTL, a stream for the notifier."""
+    defaults: dict = {
+        "partition_key": dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+        "sort_key": dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+        "time_to_live_attribute": TTL_ATTRIBUTE,
+    }
+    if websocket:
+        defaults["dynamo_stream"] = dynamodb.StreamViewType.NEW_IMAGE
+    return dynamodb.TablePropsV2(**merge(defaults, props))
+
+
+def without_dead_letter_queue(props: sqs.QueueProps | None) -> sqs.QueueProps | None:
+    """``props`` minus its dead-letter queue: the recorder queue stands in front of it."""
+    settings = options_of(props)
+    settings.pop("dead_letter_queue", None)
+    return sqs.QueueProps(**settings) if settings else None
