@@ -11,7 +11,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from serverless_patterns.core.alarms import PERIOD, alarm
+from serverless_patterns.core.alarms import PERIOD, alarms
 from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.props import merge, options_of
 from serverless_patterns.core.validation import Problems, is_token
@@ -307,33 +307,29 @@ def state_machine_alarms(
     Express executions cannot be stopped (StopExecution is Standard-only), so they are never
     aborted: an alarm on that metric would never fire.
     """
-    found = [
-        alarm(
-            scope,
-            f"{construct_id}ExecutionsFailed",
+    watched = [
+        (
+            "ExecutionsFailed",
             machine.metric_failed(period=PERIOD, statistic="Sum"),
             "Executions failed: open the failed execution (or its logs) for the error.",
         ),
-        alarm(
-            scope,
-            f"{construct_id}ExecutionsTimedOut",
+        (
+            "ExecutionsTimedOut",
             machine.metric_timed_out(period=PERIOD, statistic="Sum"),
             "Executions timed out: a step hangs, or the timeout is too short.",
         ),
-        alarm(
-            scope,
-            f"{construct_id}ExecutionThrottled",
+        (
+            "ExecutionThrottled",
             machine.metric_throttled(period=PERIOD, statistic="Sum"),
             "Executions were throttled: starts exceed the account's Step Functions quota.",
         ),
     ]
     if not express:
-        found.append(
-            alarm(
-                scope,
-                f"{construct_id}ExecutionsAborted",
+        watched.append(
+            (
+                "ExecutionsAborted",
                 machine.metric_aborted(period=PERIOD, statistic="Sum"),
                 "Executions were stopped (aborted) before finishing: check who stopped them.",
             )
         )
-    return found
+    return alarms(scope, construct_id, watched)
