@@ -29,7 +29,6 @@ from serverless_patterns.core.buses import (
     cdk_target,
     event_bus,
     pascal,
-    schedule_problem,
     target_kind,
     target_name,
     validate_archive_retention,
@@ -41,6 +40,7 @@ from serverless_patterns.core.buses import archive as bus_archive
 from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.props import options_of
 from serverless_patterns.core.queues import dead_letter_queue
+from serverless_patterns.core.schedules import schedule_problem
 from serverless_patterns.core.validation import Problems, is_token
 
 

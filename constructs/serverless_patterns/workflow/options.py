@@ -12,8 +12,8 @@ from aws_cdk import aws_stepfunctions as sfn
 
 from serverless_patterns.core import state_machines as defaults
 from serverless_patterns.core.apis import validate_authorization
-from serverless_patterns.core.buses import schedule_problem
 from serverless_patterns.core.props import options_of
+from serverless_patterns.core.schedules import schedule_problem
 from serverless_patterns.core.topics import validate_alarm_topic
 from serverless_patterns.core.validation import Problems
 
