@@ -4,6 +4,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from aws_cdk import Duration
 from aws_cdk import aws_sqs as sqs
 
 from serverless_patterns.core import queues as queue_defaults
@@ -16,7 +17,7 @@ _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,63}$")
 _BATCHING = ("batch_size", "max_batching_window", "max_concurrency")
 
 
-def consumer_timeout(subscriber: QueueSubscriber) -> Any:
+def consumer_timeout(subscriber: QueueSubscriber) -> Duration | None:
     """The consumer's timeout, which sets the queue's visibility timeout (None: no consumer,
     or an imported one)."""
     if subscriber.code is None and subscriber.existing_function is None:
