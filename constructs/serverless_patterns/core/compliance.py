@@ -10,10 +10,11 @@ cdk-nag ids are written as its report prints them after "Acknowledge with"; guar
 are those of the AWS Guard rules registry (the AWS Config managed rule identifiers).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import Acknowledgment, CfnResource, Validations
-
 from constructs import IConstruct
 
 
@@ -229,9 +230,9 @@ def _suppress(resource: CfnResource, concern: str, declared: Concern) -> None:
         _extend(resource, "guard", ["SuppressedRules"], guard)
 
 
-def _extend(resource: CfnResource, key: str, path: list[str], items: list[object]) -> None:
+def _extend(resource: CfnResource, key: str, path: list[str], items: Sequence[object]) -> None:
     """Append ``items`` to the list at ``path`` inside ``resource``'s metadata ``key``."""
-    metadata = resource.get_metadata(key) or ({} if path else [])
+    metadata: Any = resource.get_metadata(key) or ({} if path else [])
     node = metadata
     for part in path[:-1]:
         node = node.setdefault(part, {})

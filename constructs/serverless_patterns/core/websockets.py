@@ -8,8 +8,8 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_iam as iam
-
 from constructs import Construct
+
 from serverless_patterns.core.apis import (
     DEFAULT_BURST_LIMIT,
     DEFAULT_RATE_LIMIT,
@@ -126,11 +126,13 @@ def grant_post_to_connections(stage: apigwv2.WebSocketStage, grantee: iam.IGrant
     grantee.grant_principal.add_to_principal_policy(
         iam.PolicyStatement(actions=["execute-api:ManageConnections"], resources=[connections])
     )
-    justify(
-        grantee.grant_principal,
-        "websocket-connections",
-        f"[Resource::{_as_nag_prints(stack, connections)}]",
-    )
+    principal = grantee.grant_principal  # a role defined in the app is a construct
+    if isinstance(principal, Construct):
+        justify(
+            principal,
+            "websocket-connections",
+            f"[Resource::{_as_nag_prints(stack, connections)}]",
+        )
 
 
 def _as_nag_prints(stack: Stack, value: str) -> str:
