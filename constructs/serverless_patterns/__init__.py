@@ -17,6 +17,7 @@ from serverless_patterns.fan_out import (  # noqa: E402
     QueueSubscriber,
     SubscriberResources,
 )
+from serverless_patterns.queue_worker_service import QueueWorkerService  # noqa: E402
 from serverless_patterns.sync_api import SyncApi  # noqa: E402
 from serverless_patterns.workflow import Saga, SagaStep, Workflow  # noqa: E402
 
@@ -30,6 +31,7 @@ __all__ = [
     "FanOut",
     "FunctionSubscriber",
     "QueueSubscriber",
+    "QueueWorkerService",
     "Route",
     "Saga",
     "SagaStep",

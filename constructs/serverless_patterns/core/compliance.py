@@ -186,6 +186,26 @@ CONCERNS = {
         "encrypts it at rest with an AWS-managed key. Keep secrets in Secrets Manager.",
         checkov=("CKV_AWS_173",),
     ),
+    "cluster-tasks": Concern(
+        "Task ids exist only at run time: the wildcard covers updating the scale-in "
+        "protection of this one cluster's tasks (ecs:UpdateTaskProtection), nothing else.",
+        cdk_nag=(IAM5,),
+    ),
+    "container-environment": Concern(
+        "The container environment holds only resource names and settings, never secrets "
+        "(keep those in Secrets Manager and pass them as container secrets).",
+        cdk_nag=("AwsSolutions::AwsSolutions-ECS2",),
+    ),
+    "ecr-authorization-token": Concern(
+        "ecr:GetAuthorizationToken supports no resource-level permissions; the execution "
+        "role pulls only this task's image (its other ECR actions name the repository).",
+        cdk_nag=(f"{IAM5}[Resource::*]",),
+    ),
+    "rule-without-targets": Concern(
+        "The rule has no targets, so nothing can fail to be delivered: it only counts the "
+        "matching events (MatchedEvents), which an alarm watches.",
+        cdk_nag=("Serverless::Serverless-EventBusDLQ",),
+    ),
 }
 
 
