@@ -21,7 +21,7 @@ from aws_cdk import aws_sns as sns
 from serverless_patterns import QueueWorkerService, Route, TableAccess
 from serverless_patterns.core import alarms
 from serverless_patterns.core import topics as topic_defaults
-from serverless_patterns.core.alarms import notify_every_alarm, operations_topic
+from serverless_patterns.core.alarms import operations_topic
 from serverless_patterns.core.apis import rest_api
 from serverless_patterns.core.integrations import (
     SEND_MESSAGE_RESPONSES,
@@ -112,4 +112,6 @@ class NotificationServiceFargateStack(Stack):
         CfnOutput(self, "ApiUrl", value=api.url)
         CfnOutput(self, "QueueUrl", value=worker.queue.queue_url)
         CfnOutput(self, "TopicArn", value=users.topic_arn)
-        notify_every_alarm(self, operations_topic(self))
+        # Every alarm tells someone; the scaling policy's own alarms are not alerts (they
+        # change state with every burst), so they notify nobody.
+        alarms.notify(self.alarms, operations_topic(self))
