@@ -143,13 +143,13 @@ def test_the_jobs_table_is_keyed_as_the_runtime_writes_it(template: dict[str, An
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
 
 
-#: The IAM action each runtime call needs ("Actions defined by Amazon SQS": the batch form of
-#: ChangeMessageVisibility is authorized by ``sqs:ChangeMessageVisibility``).
+#: The IAM action each runtime call needs ("Actions defined by Amazon SQS": the batch forms
+#: are authorized by ``sqs:ChangeMessageVisibility`` and ``sqs:DeleteMessage``).
 ACTIONS = {
     ("sqs", "receive_message"): "sqs:ReceiveMessage",
     ("sqs", "change_message_visibility"): "sqs:ChangeMessageVisibility",
     ("sqs", "change_message_visibility_batch"): "sqs:ChangeMessageVisibility",
-    ("sqs", "delete_message"): "sqs:DeleteMessage",
+    ("sqs", "delete_message_batch"): "sqs:DeleteMessage",
     ("jobs", "update_item"): "dynamodb:UpdateItem",
 }
 

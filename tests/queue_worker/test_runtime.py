@@ -64,8 +64,8 @@ def test_a_job_delivered_twice_is_processed_and_recorded_once(
     second = queues.receive(visibility=30)
     assert [first[0]["MessageId"], second[0]["MessageId"]] == [message_id, message_id]
 
-    worker.handle(first[0])
-    worker.handle(second[0])
+    worker.handle_batch(first)
+    worker.handle_batch(second)
 
     assert processed == [{"n": 1}]
     record = queues.record(message_id)

@@ -16,7 +16,9 @@ the id the API answered, else the message id). This module does the rest:
    and delete the message. On an error record it (``pending`` while receives remain,
    ``failed`` on the queue's last allowed receive) and make the message visible again after
    ``RETRY_DELAY_SECONDS``; after ``MAX_RECEIVE_COUNT`` receives SQS moves it to the
-   dead-letter queue. Nothing is deleted before it succeeded.
+   dead-letter queue. Nothing is deleted before it succeeded; the succeeded messages of a
+   batch are deleted together at its end (one ``DeleteMessageBatch``), kept invisible until
+   then, and a worker that dies in between leaves only duplicates the jobs table skips.
 5. **Stop** on SIGTERM (ECS sends it before stopping a task, then SIGKILL after the stop
    timeout): the job in hand is finished, the rest of the batch is released at once
    (visibility 0) for another task, and the loop ends.
@@ -147,6 +149,7 @@ class Worker:
         self.stopping = threading.Event()
         self._in_hand: dict[str, str] = {}  # message id -> receipt handle
         self._running: tuple[str, str] | None = None  # (message id, owner) of the job in hand
+        self._done: list[dict[str, Any]] = []  # succeeded or duplicate: deleted after the batch
         self._lock = threading.Lock()
 
     # --- the loop ---------------------------------------------------------------------------
@@ -175,17 +178,24 @@ class Worker:
             MessageSystemAttributeNames=["ApproximateReceiveCount"],
             MessageAttributeNames=[JOB_ID],
         ).get("Messages", [])
-        if not messages:
-            return 0
+        if messages:
+            self.handle_batch(messages)
+        return len(messages)
+
+    def handle_batch(self, messages: list[dict[str, Any]]) -> None:
+        """Handle received ``messages`` one by one while protected and kept invisible; then
+        delete the succeeded ones together."""
         with self._lock:
             self._in_hand = {each["MessageId"]: each["ReceiptHandle"] for each in messages}
         with self.protection.held(), self._heartbeat():
-            for index, message in enumerate(messages):
-                if self.stopping.is_set():
-                    self._release(messages[index:])
-                    break
-                self.handle(message)
-        return len(messages)
+            try:
+                for index, message in enumerate(messages):
+                    if self.stopping.is_set():
+                        self._release(messages[index:])
+                        break
+                    self.handle(message)
+            finally:
+                self._delete_done()
 
     def handle(self, message: dict[str, Any]) -> None:
         message_id = message["MessageId"]
@@ -270,11 +280,28 @@ class Worker:
             self._in_hand.pop(message["MessageId"], None)
 
     def _delete(self, message: dict[str, Any]) -> None:
-        self._forget(message)
-        try:
-            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
-        except ClientError as error:  # e.g. a stale receipt handle: the job is recorded
-            log("WARNING", "message not deleted", message_id=message["MessageId"], error=str(error))
+        """Delete ``message`` with the rest of the batch; the heartbeat covers it until then."""
+        self._done.append(message)
+
+    def _delete_done(self) -> None:
+        done, self._done = self._done, []
+        for start in range(0, len(done), 10):  # DeleteMessageBatch takes 10 entries
+            chunk = done[start : start + 10]
+            try:
+                answer = self.sqs.delete_message_batch(
+                    QueueUrl=self.queue_url,
+                    Entries=[
+                        {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]}
+                        for index, message in enumerate(chunk)
+                    ],
+                )
+                failed = answer.get("Failed", [])
+            except ClientError as error:
+                failed = [{"Id": "*", "Message": str(error)}]
+            for failure in failed:  # e.g. a stale receipt handle: the job is recorded anyway
+                log("WARNING", "message not deleted", error=failure.get("Message"))
+            for message in chunk:
+                self._forget(message)
 
     def _release(self, messages: list[dict[str, Any]], delay: int = 0) -> None:
         """Make ``messages`` visible again after ``delay`` seconds (0: at once)."""
