@@ -8,6 +8,9 @@ Two explicit tables, each entry with its reason and a minimal reproduction:
   ``DependsOn``, ``Outputs``): a dropped resource that something needs fails loudly.
 - :data:`SHORTENED`: properties that only set how long the emulator would make a test wait.
 
+And one change to the copy's asset manifests: :func:`without_images` (container images are
+neither built nor pushed).
+
 ``tests/e2e/test_emulator_support.py`` asks the running emulator which types it refuses and
 fails when a stack needs a drop that is not listed, or when a listed drop is no longer needed.
 tests/e2e/EMULATOR_GAPS.md explains each entry and what is proven only by moto and docs.
@@ -26,6 +29,9 @@ from typing import Any
 class Drop:
     reason: str
     reproduction: str
+    #: Resource types dropped with it when they refer to a dropped resource (and nothing else
+    #: refers to them): e.g. the alarms that only trigger a dropped scaling policy.
+    dependents: tuple[str, ...] = ()
 
 
 def _refused(resource_type: str, properties: dict[str, Any]) -> str:
@@ -54,6 +60,39 @@ DROPS: dict[str, Drop] = {
         reproduction=_refused(
             "AWS::ApiGatewayV2::RouteResponse",
             {"ApiId": "a1b2c3", "RouteId": "r1", "RouteResponseKey": "$default"},
+        ),
+    ),
+    "AWS::ApplicationAutoScaling::ScalableTarget": Drop(
+        reason="MiniStack 1.5.33 has no Application Auto Scaling provisioner. The target only "
+        "lets the scaling policy set the worker service's task count; the service deploys with "
+        "0 tasks and no container runs in the emulator (tests/e2e/EMULATOR_GAPS.md). Scaling "
+        "0..N is proven by the template tests (tests/queue_worker/test_construct.py).",
+        reproduction=_refused(
+            "AWS::ApplicationAutoScaling::ScalableTarget",
+            {
+                "MaxCapacity": 1,
+                "MinCapacity": 0,
+                "ResourceId": "service/c/s",
+                "ScalableDimension": "ecs:service:DesiredCount",
+                "ServiceNamespace": "ecs",
+            },
+        ),
+    ),
+    "AWS::ApplicationAutoScaling::ScalingPolicy": Drop(
+        reason="Refused like the scalable target it belongs to; its two alarms only trigger "
+        "it (they notify nobody), so they are dropped with it.",
+        reproduction=_refused(
+            "AWS::ApplicationAutoScaling::ScalingPolicy",
+            {"PolicyName": "p", "PolicyType": "StepScaling", "ScalingTargetId": "t"},
+        ),
+        dependents=("AWS::CloudWatch::Alarm",),
+    ),
+    "AWS::EC2::FlowLog": Drop(
+        reason="MiniStack 1.5.33 has no VPC flow log provisioner. Flow logs only record "
+        "rejected traffic for operators; nothing refers to them.",
+        reproduction=_refused(
+            "AWS::EC2::FlowLog",
+            {"ResourceId": "vpc-1", "ResourceType": "VPC", "TrafficType": "REJECT"},
         ),
     ),
 }
@@ -117,6 +156,7 @@ def adapt(template: dict[str, Any], stack: str = "") -> dict[str, Any]:
     """A copy of ``template`` without the :data:`DROPS` types and with :data:`SHORTENED` set."""
     resources = template.get("Resources", {})
     dropped = {name for name, resource in resources.items() if resource["Type"] in DROPS}
+    dropped |= _dependents(resources, dropped)
     kept = {name: resource for name, resource in resources.items() if name not in dropped}
     users = []
     for name, resource in kept.items():
@@ -138,6 +178,16 @@ def adapt(template: dict[str, Any], stack: str = "") -> dict[str, Any]:
             if resource["Type"] == rule.resource_type:
                 resource.setdefault("Properties", {})[rule.property] = rule.value
     return copy
+
+
+def _dependents(resources: dict[str, Any], dropped: set[str]) -> set[str]:
+    """Resources of a :attr:`Drop.dependents` type that refer to a dropped resource of it."""
+    found = set()
+    for name, resource in resources.items():
+        for target in (set(references(resource)) | set(_depends_on(resource))) & dropped:
+            if resource["Type"] in DROPS[resources[target]["Type"]].dependents:
+                found.add(name)
+    return found
 
 
 def resource_types(template: dict[str, Any]) -> set[str]:
@@ -180,3 +230,17 @@ def copy_assembly(source: Path, target: Path, stacks: Iterable[str]) -> None:
     for stack in stacks:
         path = target / f"{stack}.template.json"
         path.write_text(json.dumps(adapt(json.loads(path.read_text()), stack), indent=1))
+        without_images(target / f"{stack}.assets.json")
+
+
+def without_images(manifest: Path) -> list[str]:
+    """Remove the container images from an asset manifest: ``cdk deploy`` would build them
+    with Docker, which CI does not have, and the emulator would not run them (the worker
+    service deploys with 0 tasks; tests/e2e runs the image's code itself). Answers the
+    images' display names."""
+    if not manifest.exists():
+        return []
+    assets = json.loads(manifest.read_text())
+    images = assets.pop("dockerImages", {})
+    manifest.write_text(json.dumps(assets, indent=1))
+    return sorted(image.get("displayName", key) for key, image in images.items())
