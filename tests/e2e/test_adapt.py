@@ -139,3 +139,9 @@ def test_container_images_are_left_out_of_the_deployed_copy(tmp_path):
     assert manifest.read_text().replace(" ", "").replace("\n", "") == (
         '{"version":"55.0.0","files":{"f":{}}}'
     )
+
+
+def test_an_alarm_with_metric_math_is_dropped_and_a_plain_one_kept():
+    plain = {"Type": "AWS::CloudWatch::Alarm", "Properties": {"MetricName": "Errors"}}
+    math = {"Type": "AWS::CloudWatch::Alarm", "Properties": {"Metrics": [{"Expression": "a"}]}}
+    assert adapt.adapt(template(Plain=plain, Math=math))["Resources"].keys() == {"Plain"}
