@@ -200,13 +200,11 @@ class QueueWorkerService(Construct):
                 self,
                 "Queue",
                 dead_letter_queue=dead_letters,
-                props=queue_props,
+                props=sqs.QueueProps(
+                    **merge({"visibility_timeout": visibility_timeout}, queue_props)
+                ),
                 max_receive_count=max_receive_count,
             )
-            if "visibility_timeout" not in ((queue_props and queue_props._values) or {}):
-                resource = self.queue.node.default_child
-                assert isinstance(resource, sqs.CfnQueue)
-                resource.visibility_timeout = int(visibility_timeout.to_seconds())
         self.dead_letter_queue: sqs.IQueue | None = dead_letters
         self.table: dynamodb.ITable = existing_table or table(
             self,
