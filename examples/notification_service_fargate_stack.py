@@ -85,6 +85,8 @@ class NotificationServiceFargateStack(Stack):
                 "TOPIC_ARN": users.topic_arn,
                 "AUDIENCES": json.dumps(AUDIENCES),
                 "LINK_DOMAIN": LINK_DOMAIN,
+                # The business code logs with Powertools (its Tracer is off outside Lambda).
+                "POWERTOOLS_SERVICE_NAME": "notification-service",
             },
         )
         grant(records, worker.task_role, TableAccess.READ_WRITE)

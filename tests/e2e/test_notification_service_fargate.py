@@ -73,7 +73,6 @@ def worker(task_environment, endpoint, session, tmp_path_factory) -> Iterator[Ta
         "AWS_ACCESS_KEY_ID": credentials.access_key,
         "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
         "AWS_DEFAULT_REGION": session.region_name,
-        "POWERTOOLS_TRACE_DISABLED": "true",
     }
     log = tmp_path_factory.mktemp("worker") / "stdout.log"
     with log.open("wb") as output:
