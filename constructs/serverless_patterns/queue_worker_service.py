@@ -129,7 +129,9 @@ class QueueWorkerService(Construct):
     :param vpc_endpoints: the new VPC's tasks reach AWS through VPC endpoints instead of the
         internet. Default: False.
     :param log_retention: how long the worker's logs are kept. Default: one month.
-    :param alarm_topic: an SNS topic that receives every alarm and its recovery.
+    :param alarm_topic: an SNS topic that receives every alarm of ``alarms`` and its recovery
+        (not the scaling policy's own two alarms, which change state with every burst: prefer
+        this, or ``core.alarms.notify(service.alarms, topic)``, to ``notify_every_alarm``).
     :param service_name: names the service in the worker's logs. Default: the id.
     """
 
