@@ -15,6 +15,7 @@ from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 from examples.async_api_stack import EmailNotificationsStack
 from examples.event_router_stack import CommerceEventsStack
 from examples.fan_out_stack import OrderEventsStack
+from examples.notification_service_fargate_stack import NotificationServiceFargateStack
 from examples.notification_service_stack import NotificationServiceStack
 from examples.orders_both_ways_stack import OrdersBothWaysStack
 from examples.pubsub_service_stack import PubSubServiceStack
@@ -31,6 +32,7 @@ REFERENCE_STACKS = {
     "PubSubService": PubSubServiceStack,
     "NotificationService": NotificationServiceStack,
     "OrdersBothWays": OrdersBothWaysStack,
+    "NotificationServiceFargate": NotificationServiceFargateStack,
 }
 
 

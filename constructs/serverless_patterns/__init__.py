@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         QueueSubscriber,
         SubscriberResources,
     )
+    from serverless_patterns.queue_worker_service import QueueWorkerService
     from serverless_patterns.sync_api import SyncApi
     from serverless_patterns.workflow import Saga, SagaStep, Workflow
 
@@ -35,6 +36,7 @@ _MODULES = {
     "FunctionSubscriber": "serverless_patterns.fan_out",
     "PROXY_ROUTES": "serverless_patterns.core.apis",
     "QueueSubscriber": "serverless_patterns.fan_out",
+    "QueueWorkerService": "serverless_patterns.queue_worker_service",
     "Route": "serverless_patterns.core.apis",
     "Saga": "serverless_patterns.workflow",
     "SagaStep": "serverless_patterns.workflow",
@@ -55,6 +57,7 @@ __all__ = [
     "FanOut",
     "FunctionSubscriber",
     "QueueSubscriber",
+    "QueueWorkerService",
     "Route",
     "Saga",
     "SagaStep",
