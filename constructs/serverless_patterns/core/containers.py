@@ -153,8 +153,12 @@ def scale_on_queue_depth(
         cooldown=Duration.minutes(1),
         evaluation_periods=1,
     )
-    policy = scaling.node.find_child("ScaleOnQueueDepth")
-    assert isinstance(policy, autoscaling.StepScalingPolicy)
+    # scale_on_metric returns nothing: the policy is the scalable target's new child.
+    [policy] = [
+        child
+        for child in scaling.node.find_all()
+        if isinstance(child, autoscaling.StepScalingPolicy)
+    ]
     return backlog, policy
 
 
