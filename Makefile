@@ -64,6 +64,9 @@ lock:  ## re-resolve constraints.txt from pyproject.toml (then review the diff)
 $(PYTHON_SETUP): pyproject.toml constraints.txt $(CHECKOV_SETUP)
 	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	# mypy's cache of aws-cdk-lib's types (~60 s to build, like compiling the packages): the
+	# suite's type check then re-reads only our changed files. Its findings are the suite's.
+	$(VENV)/bin/mypy > /dev/null || true
 	touch $@
 
 # checkov pins packages that clash with the suite's (boto3, networkx): it gets its own venv.
