@@ -1,10 +1,8 @@
 """QueueWorkerService: SQS (DLQ) -> a Fargate worker service that scales 0..N on queue depth."""
 
-import re
 from pathlib import Path
-from typing import Any
 
-from aws_cdk import Annotations, Duration, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
@@ -22,49 +20,23 @@ from serverless_patterns.core.compliance import as_nag_prints, justify
 from serverless_patterns.core.logs import DEFAULT_LOG_RETENTION, log_group
 from serverless_patterns.core.props import merge
 from serverless_patterns.core.queues import (
-    DEFAULT_MAX_RECEIVE_COUNT,
     dead_letter_queue,
     queue,
 )
 from serverless_patterns.core.tables import table
-from serverless_patterns.core.topics import validate_alarm_topic
-from serverless_patterns.core.validation import Problems, is_token
+from serverless_patterns.queue_worker_service.validation import validate
 
 #: The worker runtime and the Dockerfile of its image (``queue_worker``).
-RUNTIME = Path(__file__).parent / "runtime" / "queue_worker"
+RUNTIME = Path(__file__).parents[1] / "runtime" / "queue_worker"
 DEFAULT_PROCESSOR = "app.process"
 DEFAULT_VISIBILITY_TIMEOUT = Duration.minutes(2)
 DEFAULT_RETRY_DELAY = Duration.seconds(30)
-#: SQS: a message stays invisible at most 12 hours after it was received, extensions included.
-MAX_VISIBILITY_TIMEOUT = Duration.hours(12)
 #: A job record lives as long as its message could wait in the dead-letter queue.
 JOB_RETENTION = Duration.days(14)
 #: What the runtime calls, and nothing else.
 QUEUE_ACTIONS = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage"]
 TABLE_ACTIONS = ["dynamodb:UpdateItem"]
 PROTECTION_ACTIONS = ["ecs:UpdateTaskProtection"]
-#: Fargate's valid CPU units -> memory sizes (MiB) ("Amazon ECS task definition parameters").
-FARGATE_SIZES = {
-    256: range(512, 2049, 512),
-    512: range(1024, 4097, 1024),
-    1024: range(2048, 8193, 1024),
-    2048: range(4096, 16385, 1024),
-    4096: range(8192, 30721, 1024),
-}
-_PROCESSOR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
-_RESERVED_ENVIRONMENT = frozenset(
-    {
-        "QUEUE_URL",
-        "TABLE_NAME",
-        "PROCESSOR",
-        "MAX_RECEIVE_COUNT",
-        "VISIBILITY_TIMEOUT_SECONDS",
-        "BATCH_SIZE",
-        "RETRY_DELAY_SECONDS",
-        "JOB_RETENTION_SECONDS",
-        "SERVICE_NAME",
-    }
-)
 
 
 class QueueWorkerService(Construct):
@@ -163,9 +135,8 @@ class QueueWorkerService(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         service_name = service_name or construct_id
-        problems = Problems("QueueWorkerService")
-        self._validate(
-            problems,
+        dead_letters, max_receive_count = validate(
+            self,
             code=code,
             processor=processor,
             environment=environment or {},
@@ -176,21 +147,15 @@ class QueueWorkerService(Construct):
             batch_size=batch_size,
             visibility_timeout=visibility_timeout,
             retry_delay=retry_delay,
+            max_receive_count=max_receive_count,
+            queue_props=queue_props,
+            existing_queue=existing_queue,
+            table_props=table_props,
+            existing_table=existing_table,
+            existing_vpc=existing_vpc,
+            vpc_endpoints=vpc_endpoints,
+            alarm_topic=alarm_topic,
         )
-        problems.expect("queue_props", queue_props, sqs.QueueProps, "sqs.QueueProps(...)")
-        problems.expect(
-            "table_props", table_props, dynamodb.TablePropsV2, "dynamodb.TablePropsV2(...)"
-        )
-        problems.exclusive(existing_queue=existing_queue, queue_props=queue_props)
-        problems.exclusive(existing_table=existing_table, table_props=table_props)
-        if existing_vpc is not None and vpc_endpoints:
-            problems.add("vpc_endpoints", True, "applies only to the VPC created here; remove it")
-        validate_alarm_topic(problems, alarm_topic)
-        problems.raise_if_any()
-        dead_letters, max_receive_count = self._dead_letters(
-            problems, queue_props, existing_queue, max_receive_count
-        )
-        problems.raise_if_any()
 
         # The queue and its dead-letter queue; the jobs table (idempotency by message id).
         if existing_queue is not None:
@@ -333,90 +298,3 @@ class QueueWorkerService(Construct):
             iam.PolicyStatement(actions=PROTECTION_ACTIONS, resources=[tasks])
         )
         justify(role, "cluster-tasks", f"[Resource::{as_nag_prints(stack, tasks)}]")
-
-    # --- validation -----------------------------------------------------------------------
-
-    @staticmethod
-    def _validate(problems: Problems, **given: Any) -> None:
-        code, processor = given["code"], given["processor"]
-        if not isinstance(code, str) or not Path(code).is_dir():
-            problems.add("code", code, "give the folder of your worker code, e.g. 'workers/sms'")
-        if not isinstance(processor, str) or not _PROCESSOR.match(processor):
-            problems.add("processor", processor, "give module.function, e.g. 'app.process'")
-        environment = given["environment"]
-        assert isinstance(environment, dict)
-        for name in sorted(_RESERVED_ENVIRONMENT & environment.keys()):
-            problems.add(
-                f"environment[{name!r}]", environment[name], "the runtime sets it; rename it"
-            )
-        cpu, memory = given["cpu"], given["memory_limit_mib"]
-        if not is_token(cpu) and cpu not in FARGATE_SIZES:
-            problems.add("cpu", cpu, f"Fargate takes one of {sorted(FARGATE_SIZES)}")
-        elif not is_token(memory) and not is_token(cpu) and memory not in FARGATE_SIZES[cpu]:
-            sizes = FARGATE_SIZES[cpu]
-            problems.add(
-                "memory_limit_mib",
-                memory,
-                f"with cpu={cpu} Fargate takes {sizes.start}-{sizes.stop - 1} in steps of "
-                f"{sizes.step}",
-            )
-        problems.in_range("max_tasks", given["max_tasks"], 1, 1000)
-        problems.in_range("messages_per_task", given["messages_per_task"], 1, 100_000)
-        problems.in_range("batch_size", given["batch_size"], 1, 10)
-        visibility, delay = given["visibility_timeout"], given["retry_delay"]
-        for option, value in (("visibility_timeout", visibility), ("retry_delay", delay)):
-            if not isinstance(value, Duration):
-                problems.add(
-                    option,
-                    value,
-                    f"expected a Duration, e.g. Duration.minutes(2); got {type(value).__name__}",
-                )
-                return
-        assert isinstance(visibility, Duration) and isinstance(delay, Duration)
-        problems.in_range(
-            "visibility_timeout (s)",
-            visibility.to_seconds(),
-            30,
-            MAX_VISIBILITY_TIMEOUT.to_seconds(),
-        )
-        problems.in_range("retry_delay (s)", delay.to_seconds(), 0, visibility.to_seconds())
-
-    def _dead_letters(
-        self,
-        problems: Problems,
-        props: sqs.QueueProps | None,
-        existing: sqs.IQueue | None,
-        max_receive_count: int | None,
-    ) -> tuple[sqs.IQueue | None, int]:
-        """The dead-letter queue if known, and the max receive count the runtime works with."""
-        problems.in_range("max_receive_count", max_receive_count, 1, 1000)
-        wiring: sqs.DeadLetterQueue | None = None
-        if props is not None:
-            if props.fifo:
-                problems.add("queue_props.fifo", True, "the worker takes standard queues only")
-            wiring = props.dead_letter_queue
-        if isinstance(existing, sqs.Queue):
-            wiring = existing.dead_letter_queue
-            if wiring is None:
-                problems.add(
-                    "existing_queue",
-                    existing.node.path,
-                    "has no dead-letter queue: give it dead_letter_queue=sqs.DeadLetterQueue"
-                    "(...) so failed jobs are kept",
-                )
-        elif existing is not None:
-            Annotations.of(self).add_warning_v2(
-                "serverless-patterns:imported-queue",
-                "existing_queue is imported: its redrive policy's maxReceiveCount must equal "
-                "max_receive_count, or jobs are recorded failed too early or never.",
-            )
-        if wiring is not None:
-            if max_receive_count is not None and max_receive_count != wiring.max_receive_count:
-                problems.add(
-                    "max_receive_count",
-                    max_receive_count,
-                    f"the queue's dead-letter queue says {wiring.max_receive_count}: omit it "
-                    "or make them equal",
-                )
-            return wiring.queue, int(wiring.max_receive_count)
-        return None, max_receive_count or DEFAULT_MAX_RECEIVE_COUNT
