@@ -4,7 +4,7 @@
 import serverless_patterns  # noqa: F401  (selects Node >= 22 for jsii before aws_cdk loads)
 
 # isort: on
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ import pytest
 from moto import mock_aws
 
 from examples.app import REFERENCE_STACKS, SynthesizedApp, synthesize
+from tests.support.emulation import Emulation
 from tests.support.lint import background_cfn_lint, background_checkov
 
 
@@ -93,3 +94,13 @@ def aws(monkeypatch: pytest.MonkeyPatch, fake_aws_session: boto3.Session) -> Ite
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", fake_aws_session)
     with mock_aws(config={"core": {"reset_boto3_session": False}}):
         yield
+
+
+@pytest.fixture
+def emulate(
+    aws: None, reference_app: SynthesizedApp, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[str], Emulation]:
+    """``emulate(stack_id)``: that reference stack deployed to moto (tests/support/emulation)."""
+    return lambda stack_id: Emulation(
+        reference_app.templates[stack_id], monkeypatch, reference_app.outdir
+    )

@@ -1,0 +1,16 @@
+"""One emulation of AWS for every pattern's tests, built from a synthesized template."""
+
+from tests.support.emulation.deployment import Emulation, Failure, path_of, plain
+from tests.support.emulation.functions import Function, FunctionError, Invocation
+from tests.support.emulation.queues import receive_all
+
+__all__ = [
+    "Emulation",
+    "Failure",
+    "Function",
+    "FunctionError",
+    "Invocation",
+    "path_of",
+    "plain",
+    "receive_all",
+]
