@@ -10,9 +10,9 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from tests.event_router.emulated import drain
 from tests.support.aws import load_handler
 from tests.support.cdk import only
+from tests.support.emulation import receive_bodies, subscribe_inbox
 from tests.support.events import LambdaContext, eventbridge_event, scheduled_event
 
 ORDER = {
@@ -20,17 +20,6 @@ ORDER = {
     "customer_id": "c-1",
     "items": [{"sku": "book-42", "quantity": 2}, {"sku": "pen-7", "quantity": 1}],
 }
-
-
-def subscribed_inbox(topic_arn: str) -> str:
-    """An SQS queue subscribed to ``topic_arn``: what the customer channels would receive."""
-    sqs = boto3.client("sqs")
-    inbox = sqs.create_queue(QueueName="inbox")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])
-    boto3.client("sns").subscribe(
-        TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"]
-    )
-    return inbox
 
 
 # --- order confirmation ---------------------------------------------------------------------
@@ -43,10 +32,10 @@ def confirmation(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleT
 
 
 def test_a_placed_order_is_confirmed_to_its_customer(confirmation: ModuleType) -> None:
-    inbox = subscribed_inbox(confirmation.TOPIC_ARN)
+    inbox = subscribe_inbox(confirmation.TOPIC_ARN)
     event = eventbridge_event("commerce.orders", "Order Placed", ORDER)
     answer = confirmation.handler(event, LambdaContext())
-    [message] = drain(inbox)
+    [message] = receive_bodies(inbox)
     assert answer == {"order_id": "o-1", "message_id": message["MessageId"]}
     assert message["Subject"] == "Your order o-1 is placed"
     assert message["Message"] == (
@@ -58,11 +47,11 @@ def test_a_placed_order_is_confirmed_to_its_customer(confirmation: ModuleType) -
 def test_a_duplicate_delivery_carries_the_same_event_id_for_channels_to_drop_it(
     confirmation: ModuleType,
 ) -> None:
-    inbox = subscribed_inbox(confirmation.TOPIC_ARN)
+    inbox = subscribe_inbox(confirmation.TOPIC_ARN)
     event = eventbridge_event("commerce.orders", "Order Placed", ORDER)
     confirmation.handler(event, LambdaContext())
     confirmation.handler(event, LambdaContext())  # EventBridge delivers at least once
-    messages = drain(inbox)
+    messages = receive_bodies(inbox)
     assert len(messages) == 2
     assert {m["MessageAttributes"]["event_id"]["Value"] for m in messages} == {event["id"]}
 
@@ -100,10 +89,10 @@ def test_a_duplicate_delivery_carries_the_same_event_id_for_channels_to_drop_it(
 def test_events_it_cannot_handle_raise_and_notify_nobody(
     confirmation: ModuleType, event: dict[str, Any], message: str
 ) -> None:
-    inbox = subscribed_inbox(confirmation.TOPIC_ARN)
+    inbox = subscribe_inbox(confirmation.TOPIC_ARN)
     with pytest.raises(confirmation.InvalidEvent, match=message.replace("[", r"\[")):
         confirmation.handler(event, LambdaContext())
-    assert drain(inbox) == []
+    assert receive_bodies(inbox) == []
 
 
 # --- nightly sales report -----------------------------------------------------------------
@@ -143,7 +132,9 @@ def report(bus: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
 
 
 def requests_on_the_bus() -> list[dict[str, Any]]:
-    return drain(boto3.client("sqs").get_queue_url(QueueName="report-builders")["QueueUrl"])
+    return receive_bodies(
+        boto3.client("sqs").get_queue_url(QueueName="report-builders")["QueueUrl"]
+    )
 
 
 def test_the_nightly_tick_requests_yesterdays_report_on_the_bus(report: ModuleType) -> None:

@@ -13,8 +13,8 @@ import pytest
 
 from tests.support.aws import load_handler
 from tests.support.cdk import resources
+from tests.support.emulation import plain
 from tests.support.events import LambdaContext
-from tests.workflow.emulation import plain
 
 CHARGE = {
     "operation": "charge",

@@ -2,7 +2,7 @@
 
 from tests.support.emulation.deployment import Emulation, Failure, path_of, plain
 from tests.support.emulation.functions import Function, FunctionError, Invocation
-from tests.support.emulation.queues import receive_all
+from tests.support.emulation.queues import receive_all, receive_bodies, subscribe_inbox
 
 __all__ = [
     "Emulation",
@@ -13,4 +13,6 @@ __all__ = [
     "path_of",
     "plain",
     "receive_all",
+    "receive_bodies",
+    "subscribe_inbox",
 ]

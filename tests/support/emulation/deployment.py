@@ -61,6 +61,7 @@ from tests.support.events import sns_event
 from tests.support.sqs_poller import Drained, EventSourceMapping, drain
 
 EXECUTION_DEADLINE_SECONDS = 30
+TABLES = ("AWS::DynamoDB::GlobalTable", "AWS::DynamoDB::Table")
 #: EventBridge errors that are not retried (eb-rule-dlq.html: "missing permissions to a
 #: target, or a target resource that no longer exists").
 NOT_RETRIED = {"NO_PERMISSIONS", "NO_RESOURCE"}
@@ -121,16 +122,18 @@ class Emulation:
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return resources(self.template, resource_type)
 
-    def logical_id(self, name: str) -> str:
-        """The resource whose logical id starts with ``name``, or at construct path ``name``."""
-        if name in self.template["Resources"]:
-            return name
-        found = [
-            logical_id
+    def logical_id(self, name: str, *types: str) -> str:
+        """The resource (of one of ``types``, if given) with logical id ``name``, at construct
+        path ``name``, or whose logical id starts with ``name``."""
+        candidates = {
+            logical_id: resource
             for logical_id, resource in self.template["Resources"].items()
-            if path_of(resource) == name
-        ] or [
-            logical_id for logical_id in self.template["Resources"] if logical_id.startswith(name)
+            if not types or resource["Type"] in types
+        }
+        if name in candidates:
+            return name
+        found = [k for k, resource in candidates.items() if path_of(resource) == name] or [
+            k for k in candidates if k.startswith(name)
         ]
         assert len(found) == 1, f"{name} names {found}"
         return found[0]
@@ -145,7 +148,8 @@ class Emulation:
         return self.resolve.get_att(self.logical_id(name), "Arn")
 
     def table(self, name: str) -> Any:
-        return boto3.resource("dynamodb").Table(self.ref(name))
+        logical_id = self.logical_id(name, *TABLES)
+        return boto3.resource("dynamodb").Table(self.resolve.ref(logical_id))
 
     def items(self, name: str) -> Iterator[dict[str, Any]]:
         yield from (plain(item) for item in self.table(name).scan()["Items"])
@@ -165,7 +169,7 @@ class Emulation:
         }
         for logical_id in python:
             self.resolve.register(logical_id, logical_id, Arn=function_arn(logical_id))
-        for kind in ("AWS::DynamoDB::GlobalTable", "AWS::DynamoDB::Table"):
+        for kind in TABLES:
             for logical_id, properties in self.of_type(kind).items():
                 name = create_table(logical_id, properties)
                 table = boto3.client("dynamodb").describe_table(TableName=name)["Table"]
@@ -438,7 +442,11 @@ class Emulation:
             return Failure("NO_RESOURCE", f"Function not found: {arn}")
         try:
             group = target.get("SqsParameters", {}).get("MessageGroupId")
-            self.deliver(arn, payload, {}, group_id=group)
+            # The target input is JSON text (a transformer's string output keeps its quotes);
+            # a Lambda target is invoked with it parsed.
+            self.deliver(
+                arn, payload if service == "lambda" else json.dumps(payload), {}, group_id=group
+            )
         except ClientError as error:
             code = error.response["Error"]["Code"]
             missing = "NonExistent" in code or "NotFound" in code

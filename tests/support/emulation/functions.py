@@ -69,6 +69,7 @@ class Invocation:
     function: str
     event: Any
     outcome: str  # "ok", or the error type the handler raised
+    result: Any = None
 
 
 @dataclass
@@ -164,8 +165,9 @@ class Function:
             except BaseException as error:
                 self.invocations.append(Invocation(self.logical_id, event, type(error).__name__))
                 raise
-        self.invocations.append(Invocation(self.logical_id, event, "ok"))
-        return json.loads(json.dumps(result)) if result is not None else None
+        result = json.loads(json.dumps(result)) if result is not None else None
+        self.invocations.append(Invocation(self.logical_id, event, "ok", result))
+        return result
 
     def invoke_async(self, event: Any, *, age_seconds: int = 0) -> int:
         """An asynchronous invocation (``InvocationType=Event``); returns the attempts made.
