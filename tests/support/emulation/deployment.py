@@ -75,6 +75,17 @@ class Failure:
     message: str
 
 
+@dataclass
+class Subscriber:
+    """One SNS subscription as deployed: its endpoint and its dead-letter queue."""
+
+    protocol: str
+    endpoint: str  # the logical id of the queue or function subscribed
+    subscription_arn: str
+    dead_letter_queue_url: str | None
+    queue_url: str | None  # for an SQS endpoint
+
+
 def plain(value: Any) -> Any:
     """DynamoDB's Decimals as ints (or floats), for readable comparisons."""
     if isinstance(value, Decimal):
@@ -146,6 +157,25 @@ class Emulation:
 
     def arn(self, name: str) -> str:
         return self.resolve.get_att(self.logical_id(name), "Arn")
+
+    def subscriber(self, name: str) -> Subscriber:
+        """The SNS subscription whose construct path holds the segment ``name``."""
+        [(logical_id, properties)] = [
+            (logical_id, properties)
+            for logical_id, properties in self.of_type("AWS::SNS::Subscription").items()
+            if name in path_of(self.template["Resources"][logical_id]).split("/")
+        ]
+        endpoint = self.resolve.logical_id(properties["Endpoint"])
+        redrive = properties.get("RedrivePolicy", {}).get("deadLetterTargetArn")
+        return Subscriber(
+            protocol=properties["Protocol"],
+            endpoint=endpoint,
+            subscription_arn=self.resolve.ref(logical_id),
+            dead_letter_queue_url=self.resolve.ref(self.resolve.logical_id(redrive))
+            if redrive
+            else None,
+            queue_url=self.resolve.ref(endpoint) if properties["Protocol"] == "sqs" else None,
+        )
 
     def table(self, name: str) -> Any:
         logical_id = self.logical_id(name, *TABLES)
