@@ -3,6 +3,7 @@
 from tests.support.emulation.deployment import Emulation, Failure, Subscriber, path_of, plain
 from tests.support.emulation.functions import Function, FunctionError, Invocation
 from tests.support.emulation.queues import receive_all, receive_bodies, subscribe_inbox
+from tests.support.emulation.websockets import posted
 
 __all__ = [
     "Emulation",
@@ -13,6 +14,7 @@ __all__ = [
     "Subscriber",
     "path_of",
     "plain",
+    "posted",
     "receive_all",
     "receive_bodies",
     "subscribe_inbox",

@@ -86,6 +86,9 @@ class Function:
     async_config: dict[str, Any] = field(default_factory=dict)
     dead_letter_target: str | None = None
     invocations: list[Invocation] = field(default_factory=list)
+    #: A test's stand-in for the handler (``(event, context) -> answer``): what the runtime
+    #: runs instead, e.g. to crash the way a timeout does.
+    stand_in: Callable[[Any, Any], Any] | None = None
     _modules: dict[str, Any] = field(default_factory=dict)
     _entry: Callable[..., Any] | None = None
 
@@ -158,10 +161,11 @@ class Function:
     def invoke(self, event: Any) -> Any:
         """A synchronous invocation: the handler's answer, or the error it raised."""
         self.module  # noqa: B018  (the cold start happens outside the invocation)
-        assert self._entry is not None
+        entry = self.stand_in or self._entry
+        assert entry is not None
         with self.process():
             try:
-                result = self._entry(copy.deepcopy(event), Context(self.logical_id, self.timeout))
+                result = entry(copy.deepcopy(event), Context(self.logical_id, self.timeout))
             except BaseException as error:
                 self.invocations.append(Invocation(self.logical_id, event, type(error).__name__))
                 raise
