@@ -1,6 +1,6 @@
 """One emulation of AWS for every pattern's tests, built from a synthesized template."""
 
-from tests.support.emulation.deployment import Emulation, Failure, Subscriber, path_of, plain
+from tests.support.emulation.deployment import Emulation, Failure, Subscriber, plain
 from tests.support.emulation.functions import Function, FunctionError, Invocation
 from tests.support.emulation.queues import receive_all, receive_bodies, subscribe_inbox
 from tests.support.emulation.websockets import posted
@@ -12,7 +12,6 @@ __all__ = [
     "FunctionError",
     "Invocation",
     "Subscriber",
-    "path_of",
     "plain",
     "posted",
     "receive_all",

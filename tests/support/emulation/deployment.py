@@ -53,7 +53,7 @@ from moto.events.utils import EventTemplateParser
 from moto.sns.models import Subscription
 
 from tests.support.aws import create_table
-from tests.support.cdk import resources
+from tests.support.cdk import path_of, resources
 from tests.support.emulation.functions import Function, Invocation, function_arn
 from tests.support.emulation.intrinsics import ACCOUNT, REGION, Resolver
 from tests.support.emulation.streams import StreamPoller
@@ -95,12 +95,6 @@ def plain(value: Any) -> Any:
     if isinstance(value, list | set):
         return [plain(item) for item in value]
     return value
-
-
-def path_of(resource: dict[str, Any]) -> str:
-    """``Api/Function`` for a resource at ``Stack/Api/Function/Resource``."""
-    parts = resource.get("Metadata", {}).get("aws:cdk:path", "").split("/")[1:]
-    return "/".join(parts[:-1] if parts and parts[-1] == "Resource" else parts)
 
 
 class Emulation:
