@@ -14,6 +14,7 @@ import pytest
 from moto import mock_aws
 
 from examples.app import REFERENCE_STACKS, SynthesizedApp, synthesize
+from tests.support.aws import reuse_resource_classes
 from tests.support.emulation import Emulation
 from tests.support.lint import background_cfn_lint, background_checkov
 
@@ -66,14 +67,18 @@ def fake_aws_session() -> boto3.Session:
     """One boto3 session with fake credentials for every emulated test.
 
     botocore loads each service's model once per session (~0.1 s a service); a fresh session
-    per test, moto's default, spent more than the tests themselves.
+    per test, moto's default, spent more than the tests themselves. The classes of boto3's
+    resources (``boto3.resource("dynamodb")``, which every handler module calls on import)
+    are built once per session too.
     """
-    return boto3.Session(
+    session = boto3.Session(
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
         aws_session_token="testing",
         region_name="us-east-1",
     )
+    reuse_resource_classes(session)
+    return session
 
 
 @pytest.fixture

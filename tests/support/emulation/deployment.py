@@ -119,8 +119,16 @@ class Emulation:
         #: Called after each Step Functions Lambda task that returned.
         self.after_invoke: Callable[[Invocation], None] | None = None
         self._faults: list[JsonRESTError] = []
+        self._clients: dict[tuple[Any, ...], Any] = {}
         self.state_machine_arn = ""
         self._start()
+
+    def client(self, service: str, **options: Any) -> Any:
+        """One boto3 client per service (and options) for the emulation's own calls."""
+        key = (service, *sorted(options.items()))
+        if key not in self._clients:
+            self._clients[key] = boto3.client(service, **options)
+        return self._clients[key]
 
     # --- look-ups ---------------------------------------------------------------------------
 
@@ -196,7 +204,7 @@ class Emulation:
         for kind in TABLES:
             for logical_id, properties in self.of_type(kind).items():
                 name = create_table(logical_id, properties)
-                table = boto3.client("dynamodb").describe_table(TableName=name)["Table"]
+                table = self.client("dynamodb").describe_table(TableName=name)["Table"]
                 extra = (
                     {"StreamArn": table["LatestStreamArn"]} if "LatestStreamArn" in table else {}
                 )
@@ -222,7 +230,7 @@ class Emulation:
         self._patch_moto()
 
     def _create_queues(self) -> None:
-        sqs = boto3.client("sqs")
+        sqs = self.client("sqs")
         queues = self.of_type("AWS::SQS::Queue")
         while pending := [q for q in queues if q not in self.resolve.refs]:
             for logical_id in pending:
@@ -252,7 +260,7 @@ class Emulation:
                 self.resolve.register(logical_id, url, Arn=arn, QueueName=name, QueueUrl=url)
 
     def _create_topics(self) -> None:
-        sns = boto3.client("sns")
+        sns = self.client("sns")
         for logical_id, properties in self.of_type("AWS::SNS::Topic").items():
             attributes = {}
             name = logical_id
@@ -266,7 +274,7 @@ class Emulation:
             self.resolve.register(logical_id, arn, TopicArn=arn, TopicName=name)
 
     def _create_buses(self) -> None:
-        events = boto3.client("events")
+        events = self.client("events")
         for logical_id, properties in self.of_type("AWS::Events::EventBus").items():
             arn = events.create_event_bus(Name=properties["Name"])["EventBusArn"]
             self.resolve.register(logical_id, properties["Name"], Arn=arn, Name=properties["Name"])
@@ -281,7 +289,7 @@ class Emulation:
 
     def _create_state_machines(self) -> None:
         for logical_id, properties in self.of_type("AWS::StepFunctions::StateMachine").items():
-            arn = boto3.client("stepfunctions").create_state_machine(
+            arn = self.client("stepfunctions").create_state_machine(
                 name=logical_id,
                 definition=self.resolve(properties["DefinitionString"]),
                 roleArn=f"arn:aws:iam::{ACCOUNT}:role/{logical_id}Role",
@@ -309,7 +317,7 @@ class Emulation:
                 )
 
     def _subscribe(self) -> None:
-        sns = boto3.client("sns")
+        sns = self.client("sns")
         for logical_id, properties in self.of_type("AWS::SNS::Subscription").items():
             attributes = {}
             for name in ("FilterPolicy", "RedrivePolicy"):
@@ -331,7 +339,7 @@ class Emulation:
             self.resolve.register(logical_id, arn)
 
     def _create_rules(self) -> None:
-        events = boto3.client("events")
+        events = self.client("events")
         for logical_id, properties in self.of_type("AWS::Events::Rule").items():
             bus = self.resolve(properties.get("EventBusName", "default"))
             rule: dict[str, Any] = {"Name": logical_id, "EventBusName": bus}
@@ -492,7 +500,7 @@ class Emulation:
         service = arn.split(":")[2]
         if service == "sqs":
             message: dict[str, Any] = {
-                "QueueUrl": boto3.client("sqs").get_queue_url(QueueName=arn.split(":")[5])[
+                "QueueUrl": self.client("sqs").get_queue_url(QueueName=arn.split(":")[5])[
                     "QueueUrl"
                 ],
                 "MessageBody": body,
@@ -503,13 +511,13 @@ class Emulation:
             }
             if group_id is not None:
                 message["MessageGroupId"] = group_id
-            boto3.client("sqs").send_message(**message)
+            self.client("sqs").send_message(**message)
         elif service == "sns":
-            boto3.client("sns").publish(TopicArn=arn, Message=body)
+            self.client("sns").publish(TopicArn=arn, Message=body)
         elif service == "lambda":
             self.functions[arn.split(":")[6]].invoke_async(payload)
         elif service == "states":
-            boto3.client("stepfunctions").start_execution(stateMachineArn=arn, input=body)
+            self.client("stepfunctions").start_execution(stateMachineArn=arn, input=body)
         else:
             raise AssertionError(f"no delivery to {arn} is emulated")
 
@@ -584,7 +592,7 @@ class Emulation:
 
     def run(self, execution_input: dict[str, Any]) -> dict[str, Any]:
         """Start an execution and wait for its end: ``describe_execution``'s answer."""
-        client = boto3.client("stepfunctions")
+        client = self.client("stepfunctions")
         arn = client.start_execution(
             stateMachineArn=self.state_machine_arn,
             name=uuid.uuid4().hex,
@@ -597,7 +605,7 @@ class Emulation:
         return execution
 
     def history(self, execution: dict[str, Any]) -> list[dict[str, Any]]:
-        return boto3.client("stepfunctions").get_execution_history(
+        return self.client("stepfunctions").get_execution_history(
             executionArn=execution["executionArn"], maxResults=1000
         )["events"]
 
