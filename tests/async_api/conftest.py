@@ -15,7 +15,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from tests.async_api.jobs import WORKER_HANDLER, Queues, function_id
-from tests.support.emulation import Emulation
+from tests.support.emulation import Deployed, Emulation
 from tests.support.emulation.intrinsics import REGION
 
 SENDER_DOMAIN = "example.com"
@@ -31,12 +31,13 @@ def emulation(emulate: Callable[[str], Emulation]) -> Emulation:
     return emulate("AsyncApi")
 
 
-def runtime(emulation: Emulation, handler: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """The module of the function with ``handler``, its environment set here too."""
+def runtime(emulation: Emulation, handler: str, monkeypatch: pytest.MonkeyPatch) -> Deployed:
+    """The function with ``handler`` (its ``handler`` invokes it); its environment is set
+    here too, for the tests that call its module's functions directly."""
     function = emulation.functions[function_id(emulation.template, handler)]
     for name, value in function.environment.items():
         monkeypatch.setenv(name, value)
-    return function.module
+    return Deployed(function)
 
 
 @pytest.fixture
@@ -53,13 +54,13 @@ def queues(jobs: Any, emulation: Emulation) -> Queues:
 
 
 @pytest.fixture
-def worker(jobs: Any, emulation: Emulation, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+def worker(jobs: Any, emulation: Emulation, monkeypatch: pytest.MonkeyPatch) -> Deployed:
     """The worker runtime with the reference worker's environment from the template."""
     return runtime(emulation, WORKER_HANDLER, monkeypatch)
 
 
 @pytest.fixture
-def notifications(worker: ModuleType, emulation: Emulation) -> ModuleType:
+def notifications(worker: Deployed, emulation: Emulation) -> ModuleType:
     """The reference stack's business code: ``process(job)`` sending email through SES."""
     boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER_DOMAIN)
     function = emulation.functions[function_id(emulation.template, WORKER_HANDLER)]
@@ -74,15 +75,15 @@ def sent_emails(aws: None) -> Callable[[], list[Any]]:
 
 
 @pytest.fixture
-def status(jobs: Any, emulation: Emulation, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+def status(jobs: Any, emulation: Emulation, monkeypatch: pytest.MonkeyPatch) -> Deployed:
     return runtime(emulation, "async_jobs.status.handler", monkeypatch)
 
 
 @pytest.fixture
-def connections(jobs: Any, emulation: Emulation, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+def connections(jobs: Any, emulation: Emulation, monkeypatch: pytest.MonkeyPatch) -> Deployed:
     return runtime(emulation, "async_jobs.connections.handler", monkeypatch)
 
 
 @pytest.fixture
-def notifier(jobs: Any, emulation: Emulation, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+def notifier(jobs: Any, emulation: Emulation, monkeypatch: pytest.MonkeyPatch) -> Deployed:
     return runtime(emulation, "async_jobs.notifier.handler", monkeypatch)

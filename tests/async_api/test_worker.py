@@ -24,7 +24,7 @@ from tests.async_api.jobs import (
 )
 from tests.support.aws import load_handler
 from tests.support.cdk import ROOT
-from tests.support.emulation import Emulation, FunctionError
+from tests.support.emulation import Deployed, Emulation, FunctionError
 from tests.support.events import rest_api_event, sqs_event
 
 
@@ -443,9 +443,9 @@ def test_a_recorder_that_keeps_failing_still_ends_in_the_dead_letter_queue(
 
 
 def test_an_unloadable_processor_fails_each_job_with_the_reason(
-    worker: ModuleType, queues: Queues, jobs: Any, monkeypatch: pytest.MonkeyPatch
+    worker: Deployed, queues: Queues, jobs: Any
 ) -> None:
-    monkeypatch.setenv("PROCESSOR", "no_such_module.process")
+    worker.function.environment["PROCESSOR"] = "no_such_module.process"
     job_id = new_id()
     message_id = queues.send(WELCOME, job_id)
 

@@ -19,6 +19,7 @@ see :meth:`Function.invoke_async`.
 
 import contextlib
 import copy
+import importlib
 import json
 import os
 import sys
@@ -91,6 +92,7 @@ class Function:
     stand_in: Callable[[Any, Any], Any] | None = None
     _modules: dict[str, Any] = field(default_factory=dict)
     _entry: Callable[..., Any] | None = None
+    _running: bool = False
 
     @classmethod
     def from_template(
@@ -119,12 +121,16 @@ class Function:
     @property
     def module(self) -> Any:
         """The handler's module, imported on the first use (as on a cold start)."""
+        entry = self._load()
+        return self._modules.get(entry.__module__) or sys.modules[entry.__module__]
+
+    def _load(self) -> Callable[..., Any]:
         if self._entry is None:
             module_name, _, attribute = self.handler.rpartition(".")
             with self.process():
-                module = __import__(module_name, fromlist=[attribute])
+                module = importlib.import_module(module_name)
                 self._entry = getattr(module, attribute)
-        return sys.modules.get(self._entry.__module__) or self._modules[self._entry.__module__]
+        return self._entry
 
     def _owned(self) -> set[str]:
         """Top-level module names this function's code and layers provide."""
@@ -138,6 +144,10 @@ class Function:
     @contextlib.contextmanager
     def process(self) -> Iterator[None]:
         """Run as this function's process: its modules, ``sys.path`` and environment."""
+        if self._running:  # already inside it (a stand-in reading the module)
+            yield
+            return
+        self._running = True
         owned = self._owned()
         mine = {n for n in sys.modules if n.split(".")[0] in owned}
         others = {n: sys.modules.pop(n) for n in mine}
@@ -150,6 +160,7 @@ class Function:
         try:
             yield
         finally:
+            self._running = False
             self._modules = {
                 n: sys.modules.pop(n) for n in list(sys.modules) if n.split(".")[0] in owned
             }
@@ -160,9 +171,8 @@ class Function:
 
     def invoke(self, event: Any) -> Any:
         """A synchronous invocation: the handler's answer, or the error it raised."""
-        self.module  # noqa: B018  (the cold start happens outside the invocation)
-        entry = self.stand_in or self._entry
-        assert entry is not None
+        entry = self._load()  # the cold start is not part of the invocation
+        entry = self.stand_in or entry
         with self.process():
             try:
                 result = entry(copy.deepcopy(event), Context(self.logical_id, self.timeout))
@@ -251,3 +261,24 @@ class Function:
                 "ErrorMessage": str(failure)[:1024],
             },
         )
+
+
+class Deployed:
+    """A deployed function as a test holds it: its attributes are its module's, and
+    ``handler(event, context)`` is an invocation through :meth:`Function.invoke` (its own
+    modules, environment and context; ``context`` is ignored)."""
+
+    def __init__(self, function: Function) -> None:
+        object.__setattr__(self, "function", function)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.function.module, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self.function.module, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(self.function.module, name)
+
+    def handler(self, event: Any, context: Any = None) -> Any:
+        return self.function.invoke(event)
