@@ -1,5 +1,6 @@
 """EventRouter: the properties that matter, the bring-your-own paths, the validation errors."""
 
+import json
 import re
 from typing import Any
 
@@ -15,6 +16,8 @@ from serverless_patterns import EventRoute, EventRouter, EventTarget
 
 from tests.event_router import variants
 from tests.support.cdk import new_app, only, resources, synth_variants
+from tests.support.events import eventbridge_event
+from tests.support.input_transformer import render
 
 ORDERS = variants.ORDERS
 
@@ -157,22 +160,54 @@ def test_only_the_order_placed_rule_may_send_to_the_fulfilment_queue(
     assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}}
 
 
-def test_payment_alerts_get_a_readable_message_and_the_key_lets_eventbridge_publish(
+@pytest.mark.parametrize(
+    "detail",
+    [
+        {"order_id": "o-1", "reason": "card declined"},
+        {"order_id": "o-2", "reason": "O'Brien's card"},
+        {"order_id": "o-4", "reason": "Karte abgelehnt, Grüße 🎉"},
+        {"order_id": 4, "reason": "card declined"},
+    ],
+)
+def test_payment_alerts_get_a_readable_message(
+    commerce: dict[str, Any], detail: dict[str, Any]
+) -> None:
+    """The alert is the rendered text (tests/support/input_transformer.py: "Amazon
+    EventBridge input transformation"): a JSON string naming the order and the reason."""
+    text = render(payment_alert(commerce)["InputTransformer"], payment_failed(detail))
+    assert json.loads(text) == f"Payment failed for order {detail['order_id']}: {detail['reason']}"
+
+
+def test_payment_alert_text_with_quotes_backslashes_or_a_missing_reason(
     commerce: dict[str, Any],
 ) -> None:
+    """EventBridge does not escape the values it puts into a string template, and a path
+    that matches nothing leaves nothing ("Common issues with transforming input"): the topic
+    still gets readable text, though no longer a JSON string with quotes or backslashes."""
+    transformer = payment_alert(commerce)["InputTransformer"]
+    quoted = render(transformer, payment_failed({"order_id": "o-5", "reason": 'said "no"'}))
+    assert quoted == '"Payment failed for order o-5: said "no""'
+    path = render(transformer, payment_failed({"order_id": "o-3", "reason": "C:\\cards\\n"}))
+    assert path == '"Payment failed for order o-3: C:\\cards\\n"'
+    missing = render(transformer, payment_failed({"order_id": "o-6"}))
+    assert json.loads(missing) == "Payment failed for order o-6: "
+
+
+def payment_alert(commerce: dict[str, Any]) -> dict[str, Any]:
     [target] = [
         t
         for r in rules(commerce).values()
         if "Payment Failed" in str(r.get("EventPattern"))
         for t in r["Targets"]
     ]
-    assert target["InputTransformer"] == {
-        "InputPathsMap": {
-            "detail-order_id": "$.detail.order_id",
-            "detail-reason": "$.detail.reason",
-        },
-        "InputTemplate": '"Payment failed for order <detail-order_id>: <detail-reason>"',
-    }
+    return target
+
+
+def payment_failed(detail: dict[str, Any]) -> dict[str, Any]:
+    return eventbridge_event("commerce.payments", "Payment Failed", detail)
+
+
+def test_the_key_lets_eventbridge_publish_to_the_alerts_topic(commerce: dict[str, Any]) -> None:
     _, key = only(commerce, "AWS::KMS::Key")
     assert key["EnableKeyRotation"] is True
     assert {
@@ -249,6 +284,10 @@ def router_bus(template: dict[str, Any]) -> str:
     )
 
 
+def order_placed(detail: dict[str, Any]) -> dict[str, Any]:
+    return eventbridge_event("shop.orders", "Order Placed", detail)
+
+
 def targets_of(template: dict[str, Any], name_part: str) -> list[dict[str, Any]]:
     [rule] = [r for k, r in rules(template).items() if name_part in k]
     return rule["Targets"]
@@ -289,7 +328,9 @@ def test_per_target_retry_input_and_fifo_group(built: dict[str, Any]) -> None:
 def test_state_machine_and_bus_targets_use_roles_scoped_to_them(built: dict[str, Any]) -> None:
     template = every(built)
     machine, bus, log_group = targets_of(template, "OrderAudit")
-    assert machine["InputTransformer"]["InputTemplate"] == '{"order":<detail-order_id>}'
+    for order_id in ("o-1", 'o-"2"', "o-\\3", 42):
+        rendered = render(machine["InputTransformer"], order_placed({"order_id": order_id}))
+        assert json.loads(rendered) == {"order": order_id}  # the execution's input
     for target, action in ((machine, "states:StartExecution"), (bus, "events:PutEvents")):
         role = logical_id(target["RoleArn"])
         assert template["Resources"][role]["Properties"]["AssumeRolePolicyDocument"][

@@ -1,4 +1,6 @@
-"""The orders handler against moto DynamoDB, with the table the stack really defines."""
+"""The orders handler against moto DynamoDB, with the table the stack really defines, under
+the function's own execution role (tests/support/iam.py): a call its role does not allow
+fails here as in AWS."""
 
 import json
 from collections.abc import Iterator
@@ -8,7 +10,9 @@ from typing import Any
 import pytest
 
 from tests.support.aws import create_table_from_template, load_handler
+from tests.support.cdk import resources
 from tests.support.events import LambdaContext, rest_api_event
+from tests.support.iam import acting_as, by_logical_id
 
 ORDER = {"customer_id": "c-1", "items": [{"sku": "book-42", "quantity": 2}]}
 
@@ -17,8 +21,13 @@ ORDER = {"customer_id": "c-1", "items": [{"sku": "book-42", "quantity": 2}]}
 def orders(
     aws: None, templates: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[ModuleType]:
-    monkeypatch.setenv("TABLE_NAME", create_table_from_template(templates["SyncApi"]))
-    yield load_handler("examples/handlers/orders/app.py")
+    """The handler, loaded as a cold start does; the test runs as the function's role."""
+    template = templates["SyncApi"]
+    monkeypatch.setenv("TABLE_NAME", create_table_from_template(template))
+    [function] = resources(template, "AWS::Lambda::Function")
+    handler = load_handler("examples/handlers/orders/app.py")
+    with acting_as(template, function, by_logical_id(template)):
+        yield handler
 
 
 def call(handler: ModuleType, event: dict[str, Any]) -> tuple[int, Any]:

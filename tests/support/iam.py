@@ -1,0 +1,326 @@
+"""A function's execution role, enforced by moto while its handler runs.
+
+:func:`acting_as` creates in moto the role a template gives a function, with every policy that
+attaches to it, assumes it, and switches moto's IAM enforcement on: inside, every boto3 call
+(clients made before or after, Powertools' included) is signed with the role's temporary
+credentials, as the Lambda runtime's are ("Lambda execution role",
+lambda/latest/dg/lambda-intro-execution-role.html). A call the role does not allow fails as
+AWS fails it: ``AccessDeniedException`` (HTTP 400) for the JSON-protocol services (DynamoDB,
+SQS, EventBridge, Step Functions, ...; their "Common Errors" pages), ``AuthorizationError``
+(HTTP 403) for SNS ("Publish", sns/latest/api/API_Publish.html).
+
+Policies are evaluated by moto (moto/iam/access_control.py, moto 5.2.5): an explicit Deny
+wins, else one Allow of the action on the resource is needed ("Policy evaluation logic",
+IAM/latest/UserGuide/reference_policies_evaluation-logic.html). What moto does and does not
+do, and what this module adds:
+
+- Enforced: every service whose requests go through moto's generic ``call_action``
+  (DynamoDB, SQS, SNS, EventBridge, Step Functions, SES, KMS, CloudWatch, Kinesis, Firehose,
+  STS) and S3. **Not enforced: ``apigatewaymanagementapi``** (moto never checks
+  ``execute-api:ManageConnections``), so ``post_to_connection`` passes whatever the role.
+- Resources: moto knows the resource of SQS and S3 requests only; every other request is
+  checked against ``*``. Added here, from the request itself, as the services' "Actions,
+  resources, and condition keys" pages define them (service-authorization/latest/reference/):
+  DynamoDB ``table/NAME`` and ``table/NAME/index/INDEX`` (every table of a batch or
+  transaction), SNS topics, EventBridge buses, Step Functions state machines and executions.
+- Matching: ``*`` and ``?`` wildcards, actions case-insensitive, resources case-sensitive
+  (moto's own matcher reads the pattern as a regular expression; replaced here).
+- **Not evaluated, so refused loudly** (``PolicyNotEvaluable``, when the role is created):
+  ``Condition``, ``NotResource``, ``NotPrincipal``, policy variables (``${...}``), a role
+  given by ARN instead of by the template. And at call time: a request whose resource moto
+  cannot tell while the role's statements for that action are resource-scoped.
+- Not emulated: resource-based policies (queue, topic, key policies), permissions
+  boundaries, SCPs, session policies, and the KMS permissions AWS checks behind SSE-KMS
+  queues and tables (moto does not call KMS for them).
+"""
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+from unittest import mock
+
+import boto3
+from botocore.credentials import Credentials
+from botocore.signers import RequestSigner
+from moto.core.authorization import enable_iam_authentication
+from moto.core.exceptions import AccessDeniedError, JsonRESTError, _RESTError
+from moto.iam.access_control import IAMPolicyStatement, IAMRequestBase
+from moto.iam.aws_managed_policies import aws_managed_policies_data
+from moto.ses.models import ses_backends
+
+_NOT_EVALUATED = ("Condition", "NotResource", "NotPrincipal")
+
+
+#: ``Fn::GetAtt [id, Arn]`` of a resource created in moto under its logical id (as
+#: tests/support/aws.py creates tables).
+_ARNS = {
+    "AWS::DynamoDB::GlobalTable": "arn:aws:dynamodb:{region}:{account}:table/{id}",
+    "AWS::DynamoDB::Table": "arn:aws:dynamodb:{region}:{account}:table/{id}",
+    "AWS::SQS::Queue": "arn:aws:sqs:{region}:{account}:{id}",
+    "AWS::SNS::Topic": "arn:aws:sns:{region}:{account}:{id}",
+    "AWS::Logs::LogGroup": "arn:aws:logs:{region}:{account}:log-group:{id}:*",
+}
+
+
+def by_logical_id(
+    template: dict[str, Any], region: str = "us-east-1", account: str = "123456789012"
+) -> Callable[[Any], Any]:
+    """A ``resolve`` for resources created in moto under their logical ids: ``Ref`` is the
+    logical id (or the pseudo parameter), ``Fn::GetAtt [id, Arn]`` the ARN, ``Fn::Join``
+    joined. Anything else fails."""
+    pseudo = {"AWS::Partition": "aws", "AWS::Region": region, "AWS::AccountId": account}
+
+    def resolve(value: Any) -> Any:
+        if isinstance(value, list):
+            return [resolve(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if "Ref" in value:
+            return pseudo.get(value["Ref"], value["Ref"])
+        if "Fn::GetAtt" in value:
+            logical_id, attribute = value["Fn::GetAtt"]
+            kind = template["Resources"][logical_id]["Type"]
+            assert attribute == "Arn" and kind in _ARNS, f"cannot resolve {value}"
+            return _ARNS[kind].format(region=region, account=account, id=logical_id)
+        if "Fn::Join" in value:
+            separator, parts = value["Fn::Join"]
+            return separator.join(str(resolve(part)) for part in parts)
+        assert not any(key.startswith("Fn::") for key in value), f"cannot resolve {value}"
+        return {key: resolve(item) for key, item in value.items()}
+
+    return resolve
+
+
+class PolicyNotEvaluable(AssertionError):
+    """A policy, or a request, that moto cannot evaluate the way IAM would."""
+
+
+def role_of(template: dict[str, Any], function_logical_id: str) -> str:
+    """The logical id of the function's execution role."""
+    role = template["Resources"][function_logical_id]["Properties"]["Role"]
+    if not (isinstance(role, dict) and "Fn::GetAtt" in role):
+        raise PolicyNotEvaluable(f"{function_logical_id}'s role {role} is not in the template")
+    return str(role["Fn::GetAtt"][0])
+
+
+def policies_of(
+    template: dict[str, Any], role_logical_id: str, resolve: Callable[[Any], Any]
+) -> dict[str, dict[str, Any]]:
+    """``{name: resolved policy document}`` of every policy attached to the role."""
+    resources = template["Resources"]
+    role = resources[role_logical_id]["Properties"]
+    documents = {p["PolicyName"]: p["PolicyDocument"] for p in role.get("Policies", [])}
+    for logical_id, resource in resources.items():
+        properties = resource.get("Properties", {})
+        attached = {"Ref": role_logical_id} in properties.get("Roles", [])
+        if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy") and attached:
+            documents[logical_id] = properties["PolicyDocument"]
+    for arn in resolve(role.get("ManagedPolicyArns", [])):
+        name = arn.split(":policy/")[-1].split("/")[-1]
+        known = json.loads(aws_managed_policies_data)
+        if not arn.split(":")[4] == "aws" or name not in known:
+            raise PolicyNotEvaluable(f"{role_logical_id}: moto does not know policy {arn}")
+        documents[name] = known[name]["Document"]
+    resolved = {name: resolve(document) for name, document in documents.items()}
+    for name, document in resolved.items():
+        for statement in _statements(document):
+            refused = [key for key in _NOT_EVALUATED if key in statement]
+            if refused or "${" in json.dumps(statement.get("Resource", "")):
+                raise PolicyNotEvaluable(
+                    f"{role_logical_id} policy {name}: moto cannot evaluate "
+                    f"{refused or 'policy variables'} in {statement}"
+                )
+    return resolved
+
+
+def _statements(document: dict[str, Any]) -> list[dict[str, Any]]:
+    statements = document["Statement"]
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _wildcard(pattern: str, value: str, ignore_case: bool) -> bool:
+    """IAM's matching: ``*`` any run of characters, ``?`` one character, nothing else special."""
+    regex = "".join(
+        ".*" if char == "*" else "." if char == "?" else re.escape(char) for char in pattern
+    )
+    return re.fullmatch(regex, value, re.IGNORECASE if ignore_case else 0) is not None
+
+
+def _element_matches(statement: IAMPolicyStatement, element: str, value: str) -> bool:
+    patterns = statement._statement[element]
+    patterns = patterns if isinstance(patterns, list) else [patterns]
+    return any(_wildcard(p, value, ignore_case="Action" in element) for p in patterns)
+
+
+def _request_resources(request: IAMRequestBase, moto_resource: str) -> list[str]:
+    """The ARNs the request acts on (moto's own where it knows them)."""
+    if moto_resource != "*":
+        return [moto_resource]
+    prefix = f"arn:aws:{request._service}:{request._region}:{request.account_id}"
+    service, action = request._action.split(":")
+    if service == "sns":
+        arn = (request._data.get("TopicArn") or request._data.get("TargetArn") or [None])[0]
+        return [arn] if arn else ["*"]
+    body = json.loads(request._body or b"{}")
+    if service == "dynamodb":
+        tables = {body["TableName"]} if "TableName" in body else set(body.get("RequestItems", {}))
+        for item in body.get("TransactItems", []):
+            tables |= {operation["TableName"] for operation in item.values()}
+        index = f"/index/{body['IndexName']}" if "IndexName" in body else ""
+        return [f"{prefix}:table/{table}{index}" for table in sorted(tables)] or ["*"]
+    if service == "events" and action == "PutEvents":
+        buses = {entry.get("EventBusName", "default") for entry in body["Entries"]}
+        return sorted(b if b.startswith("arn:") else f"{prefix}:event-bus/{b}" for b in buses)
+    if service == "ses" and "FromEmailAddress" in body:
+        address = body["FromEmailAddress"].rpartition("<")[2].rstrip(">")
+        verified = ses_backends[request.account_id][request._region].email_identities
+        identity = address if address in verified else address.rpartition("@")[2]
+        return [f"{prefix}:identity/{identity}"]
+    if service == "states":
+        arn = body.get("stateMachineArn") or body.get("executionArn")
+        return [arn] if arn else ["*"]
+    return ["*"]
+
+
+class _AuthorizationError(_RESTError):
+    code = 403
+
+    def __init__(self, message: str) -> None:
+        super().__init__("AuthorizationError", message)
+
+
+def _denied(request: IAMRequestBase, resource: str) -> _RESTError:
+    """The error AWS answers an unauthorized call with, for the request's protocol."""
+    message = (
+        f"User: {request._access_key.arn} is not authorized to perform: {request._action}"
+        f" on resource: {resource}"
+    )
+    if request._headers.get("Content-Type", "").startswith(
+        ("application/x-amz-json", "application/json")
+    ):
+        return JsonRESTError("AccessDeniedException", message)
+    if request._service == "sns":
+        return _AuthorizationError(message)
+    return AccessDeniedError(user_arn=request._access_key.arn, action=request._action)
+
+
+class _Enforcement:
+    """moto's policy check, with the request's resources, IAM's matching and AWS's errors."""
+
+    def __init__(self, documents: dict[str, dict[str, Any]]) -> None:
+        self.documents = documents
+        self.problems: list[str] = []
+        #: Every refused call, as ``"<action> on <resource>"``.
+        self.denied: list[str] = []
+        self._check = IAMRequestBase.check_action_permitted
+        #: Patched onto moto's request class, hence a function of the request.
+        self.check_request = lambda request, resource: self.check(request, resource)
+
+    def check(self, request: IAMRequestBase, moto_resource: str) -> None:
+        for resource in _request_resources(request, moto_resource):
+            if resource == "*" and self._scoped(request._action):
+                self.problems.append(
+                    f"moto cannot tell which resource {request._action} acts on, and the "
+                    "role's statements for it name resources"
+                )
+                raise PolicyNotEvaluable(self.problems[-1])
+            try:
+                self._check(request, resource)
+            except AccessDeniedError as error:
+                self.denied.append(f"{request._action} on {resource}")
+                raise _denied(request, resource) from error
+
+    def _scoped(self, action: str) -> bool:
+        return any(
+            _wildcard(str(pattern), action, ignore_case=True)
+            and statement.get("Resource") not in ("*", ["*"])
+            for document in self.documents.values()
+            for statement in _statements(document)
+            for pattern in _as_list(statement.get("Action", []))
+        )
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+@contextmanager
+def _environment(credentials: Credentials) -> Iterator[None]:
+    """The role's credentials in the variables the Lambda runtime sets, restored after."""
+    names = {
+        "AWS_ACCESS_KEY_ID": credentials.access_key,
+        "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
+        "AWS_SESSION_TOKEN": credentials.token,
+    }
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ.update(names)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextmanager
+def acting_as(
+    template: dict[str, Any], function_logical_id: str, resolve: Callable[[Any], Any]
+) -> Iterator[list[str]]:
+    """Inside, boto3 calls carry the credentials of the function's execution role (its
+    policies from the template, references resolved by ``resolve`` to the moto resources),
+    with moto's IAM enforcement on; outside, everything is as before.
+
+    Yields the list of calls refused so far (``"dynamodb:PutItem on arn:..."``), for the
+    failures a handler catches. Needs an active moto mock. Entering again for the same role
+    reuses it, with the policies of ``template``.
+    """
+    role_id = role_of(template, function_logical_id)
+    documents = policies_of(template, role_id, resolve)
+    role_name = role_id[:64]
+    iam = boto3.client("iam")
+    try:
+        role_arn = iam.get_role(RoleName=role_name)["Role"]["Arn"]
+        for stale in set(iam.list_role_policies(RoleName=role_name)["PolicyNames"]) - set(
+            documents
+        ):
+            iam.delete_role_policy(RoleName=role_name, PolicyName=stale)
+    except iam.exceptions.NoSuchEntityException:
+        trust = template["Resources"][role_id]["Properties"]["AssumeRolePolicyDocument"]
+        role = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))
+        role_arn = role["Role"]["Arn"]
+    for name, document in documents.items():
+        iam.put_role_policy(
+            RoleName=role_name, PolicyName=name, PolicyDocument=json.dumps(document)
+        )
+    granted = boto3.client("sts").assume_role(
+        RoleArn=role_arn, RoleSessionName=function_logical_id[:64].ljust(2, "-")
+    )["Credentials"]
+    credentials = Credentials(
+        granted["AccessKeyId"], granted["SecretAccessKey"], granted["SessionToken"]
+    )
+    sign_as_role = RequestSigner.get_auth_instance
+
+    def get_auth_instance(signer: RequestSigner, *args: Any, **kwargs: Any) -> Any:
+        return sign_as_role(signer, *args, **{**kwargs, "request_credentials": credentials})
+
+    enforcement = _Enforcement(documents)
+    with ExitStack() as stack:
+        stack.enter_context(_environment(credentials))
+        stack.enter_context(
+            mock.patch.object(RequestSigner, "get_auth_instance", get_auth_instance)
+        )
+        stack.enter_context(
+            mock.patch.object(IAMRequestBase, "check_action_permitted", enforcement.check_request)
+        )
+        stack.enter_context(
+            mock.patch.object(IAMPolicyStatement, "_check_element_matches", _element_matches)
+        )
+        stack.enter_context(enable_iam_authentication())
+        yield enforcement.denied
+    if enforcement.problems:
+        raise PolicyNotEvaluable("; ".join(enforcement.problems))
