@@ -22,15 +22,10 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.async_api.emulation import (
-    CONTEXT,
-    WELCOME,
-    WORKER_HANDLER,
-    load_runtime,
-    plain_environment,
-)
+from tests.async_api.jobs import CONTEXT, WELCOME, WORKER_HANDLER
 from tests.support.aws import create_table_from_template, load_handler
 from tests.support.cdk import resources
+from tests.support.emulation import Emulation
 from tests.support.events import LambdaContext, rest_api_event, sqs_event
 from tests.support.iam import PolicyNotEvaluable, acting_as, by_logical_id
 
@@ -217,16 +212,15 @@ def async_api(templates: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 @pytest.fixture
 def worker(
-    aws: None, async_api: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    emulate: Callable[[str], Emulation], monkeypatch: pytest.MonkeyPatch
 ) -> tuple[ModuleType, Callable[..., Any]]:
     """The worker runtime and the reference stack's ``process(job)`` (email through SES)."""
-    monkeypatch.setenv("TABLE_NAME", create_table_from_template(async_api))
-    function = async_api["Resources"][function_id(async_api, WORKER_HANDLER)]["Properties"]
-    for name, value in plain_environment(function).items():
+    emulation = emulate("AsyncApi")
+    function = emulation.functions[function_id(emulation.template, WORKER_HANDLER)]
+    for name, value in function.environment.items():
         monkeypatch.setenv(name, value)
     boto3.client("sesv2").create_email_identity(EmailIdentity="example.com")
-    runtime = load_runtime("worker", monkeypatch)
-    return runtime, load_handler("examples/handlers/notifications/app.py").process
+    return function.module, load_handler("examples/handlers/notifications/app.py").process
 
 
 def run_worker(
