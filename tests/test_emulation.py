@@ -612,3 +612,57 @@ def test_intrinsics_resolve_to_the_moto_resources(
         "Inbox"
     )
     assert resolve({"Fn::Sub": ["${Name}-x", {"Name": {"Ref": "AWS::Partition"}}]}) == "aws-x"
+
+
+def test_a_schedule_rule_delivers_the_scheduled_event_when_fired(
+    deploy: Callable[[dict[str, Any]], Emulation],
+) -> None:
+    """From "Creating a rule that runs on a schedule" (eventbridge/latest/userguide/
+    eb-create-rule-schedule.html): the target gets an event of source ``aws.events`` and
+    detail-type ``Scheduled Event``, the rule's ARN in ``resources``, an empty detail."""
+    emulation = deploy(
+        {
+            FUNCTION: function(),
+            "Nightly": {
+                "Type": "AWS::Events::Rule",
+                "Properties": {
+                    "ScheduleExpression": "cron(0 2 * * ? *)",
+                    "Targets": [{"Id": "Target0", "Arn": {"Fn::GetAtt": [FUNCTION, "Arn"]}}],
+                },
+            },
+        }
+    )
+    emulation.fire("Nightly")
+    [invocation] = emulation.invocations
+    assert invocation.event["source"] == "aws.events"
+    assert invocation.event["detail-type"] == "Scheduled Event"
+    assert invocation.event["resources"] == [emulation.arn("Nightly")]
+    assert invocation.event["detail"] == {}
+
+
+def test_a_message_sns_cannot_deliver_to_a_deleted_function_goes_to_the_subscription_dlq(
+    deploy: Callable[[dict[str, Any]], Emulation],
+) -> None:
+    """From "Amazon SNS dead-letter queues (DLQs)" (sns/latest/dg/sns-dead-letter-queues.html):
+    a client-side error (the endpoint was deleted) is not retried; with a redrive policy the
+    message moves to the subscription's dead-letter queue."""
+    emulation = deploy(
+        {
+            "Topic": {"Type": "AWS::SNS::Topic", "Properties": {}},
+            "SubscriptionDlq": queue(),
+            "Subscription": {
+                "Type": "AWS::SNS::Subscription",
+                "Properties": {
+                    "Protocol": "lambda",
+                    "TopicArn": {"Ref": "Topic"},
+                    "Endpoint": "arn:aws:lambda:us-east-1:123456789012:function:deleted",
+                    "RedrivePolicy": {
+                        "deadLetterTargetArn": {"Fn::GetAtt": ["SubscriptionDlq", "Arn"]}
+                    },
+                },
+            },
+        }
+    )
+    boto3.client("sns").publish(TopicArn=emulation.ref("Topic"), Message="for nobody")
+    [message] = receive_all(emulation.ref("SubscriptionDlq"))
+    assert json.loads(message["Body"])["Message"] == "for nobody"

@@ -28,7 +28,8 @@ loads every Python function from its staged code (functions.py), and wires:
 What moto cannot do, and this emulation does not fake: schedule rules never fire by
 themselves (:meth:`Emulation.fire` delivers a rule's scheduled event on demand);
 EventBridge's ``MaximumEventAgeInSeconds`` is not applied (its back-off schedule is not
-documented); IAM is not enforced here (tests/support/iam.py).
+documented). IAM: handlers run with the test's credentials here; tests/support/iam.py
+``acting_as`` is meant to wrap :meth:`Function.invoke`'s invocation (not wired yet).
 """
 
 import json

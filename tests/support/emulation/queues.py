@@ -6,9 +6,8 @@ from typing import Any
 import boto3
 
 
-def receive_all(queue_url: str, *, delete: bool = True) -> list[dict[str, Any]]:
-    """Every message visible in the queue (attributes included), deleted as read unless
-    ``delete`` is false (then each is read once, and stays)."""
+def receive_all(queue_url: str) -> list[dict[str, Any]]:
+    """Every message visible in the queue (attributes included), deleted as read."""
     sqs = boto3.client("sqs")
     received: list[dict[str, Any]] = []
     while True:
@@ -22,8 +21,7 @@ def receive_all(queue_url: str, *, delete: bool = True) -> list[dict[str, Any]]:
         if not messages:
             return received
         for message in messages:
-            if delete:
-                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
         received.extend(messages)
 
 

@@ -29,7 +29,7 @@ import json
 import uuid
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -72,7 +72,6 @@ class StreamPoller:
     deliver: Callable[[str, dict[str, Any], dict[str, str]], None]
     #: Seconds added to the wall clock when records' ages are measured.
     clock: float = 0.0
-    discarded: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.client = boto3.client("dynamodbstreams", endpoint_url=STREAMS_ENDPOINT)
@@ -184,7 +183,6 @@ class StreamPoller:
                 "streamArn": self.stream_arn,
             },
         }
-        self.discarded.append(record)
         destination = self.mapping.get("DestinationConfig", {}).get("OnFailure", {})
         if destination.get("Destination"):
             self.deliver(destination["Destination"], record, {})
