@@ -23,21 +23,23 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.async_api.jobs import CONTEXT, WELCOME, WORKER_HANDLER
-from tests.support.aws import create_table_from_template, load_handler
+from tests.support.aws import create_table, create_table_from_template, load_handler
 from tests.support.cdk import resources
 from tests.support.emulation import Emulation
-from tests.support.events import LambdaContext, rest_api_event, sqs_event
+from tests.support.events import LambdaContext, rest_api_event, sqs_event, websocket_event
 from tests.support.iam import PolicyNotEvaluable, acting_as, by_logical_id
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
+ARN_PREFIX = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}"
 
 
-def function_id(template: dict[str, Any], handler: str) -> str:
+def function_id(template: dict[str, Any], handler: str, prefix: str = "") -> str:
+    """The logical id of the one function with ``handler`` (and id starting with ``prefix``)."""
     [logical_id] = [
         logical_id
         for logical_id, properties in resources(template, "AWS::Lambda::Function").items()
-        if properties["Handler"] == handler
+        if properties["Handler"] == handler and logical_id.startswith(prefix)
     ]
     return logical_id
 
@@ -270,3 +272,256 @@ def test_without_one_of_its_actions_the_worker_fails_the_job(
     assert job.get("status") != "succeeded"
     [refused] = denied
     assert refused.startswith(f"{action} on arn:aws:")
+
+
+# --- AsyncApi: the notifier's WebSocket @connections calls -------------------------------------
+
+
+def test_the_notifier_may_post_to_connections_of_its_websocket_api_only(
+    aws: None, async_api: dict[str, Any]
+) -> None:
+    """``execute-api:ManageConnections`` on ``API/STAGE/POST/@connections/*`` ("Use
+    @connections commands in your backend service", apigateway/latest/developerguide/
+    apigateway-how-to-call-websocket-api-connections.html); refused: ``ForbiddenException``."""
+    create_table_from_template(async_api)  # the policy names its stream
+    notifier = function_id(async_api, "async_jobs.notifier.handler")
+    resolve = by_logical_id(async_api)
+    api = resolve({"Ref": next(iter(resources(async_api, "AWS::ApiGatewayV2::Api")))})
+
+    def post(api_id: str, template: dict[str, Any]) -> None:
+        endpoint = f"https://{api_id}.execute-api.{REGION}.amazonaws.com/prod"
+        with acting_as(template, notifier, resolve):
+            boto3.client("apigatewaymanagementapi", endpoint_url=endpoint).post_to_connection(
+                ConnectionId="conn-1", Data=b"{}"
+            )
+
+    post(api, async_api)  # its own API
+    with pytest.raises(ClientError) as other_api:
+        post("otherapi123", async_api)
+    with pytest.raises(ClientError) as without:
+        post(api, without_action(async_api, notifier, "execute-api:ManageConnections"))
+    for denied in (other_api.value, without.value):
+        assert denied.response["Error"]["Code"] == "ForbiddenException"
+        assert denied.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert f":{api}/prod/POST/@connections/conn-1" in str(without.value)
+
+
+# --- AsyncApi: the dead-letter recorder's SQS calls ---------------------------------------------
+
+
+@pytest.mark.parametrize("removed", [None, "sqs:SendMessage"])
+def test_the_recorder_forwards_to_the_dead_letter_queue_only_with_send_message(
+    emulate: Callable[[str], Emulation],
+    async_api: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    removed: str | None,
+) -> None:
+    """SendMessage acts on the queue's ARN ("Actions, resources, and condition keys for Amazon
+    SQS", service-authorization/latest/reference/list_amazonsqs.html)."""
+    emulation = emulate("AsyncApi")
+    recorder = function_id(async_api, "async_jobs.recorder.handler")
+    for name, value in emulation.functions[recorder].environment.items():
+        monkeypatch.setenv(name, value)
+    sqs = boto3.client("sqs")
+    [dead_letters] = [
+        logical_id
+        for logical_id in resources(async_api, "AWS::SQS::Queue")
+        if logical_id.startswith("NotificationsDeadLetterQueue")
+    ]
+    dead_letter_url = emulation.ref(dead_letters)
+    source = sqs.create_queue(QueueName="recorder-queue")["QueueUrl"]
+    sqs.send_message(QueueUrl=source, MessageBody=json.dumps(WELCOME))
+    messages = sqs.receive_message(QueueUrl=source, MessageSystemAttributeNames=["All"])["Messages"]
+    module = emulation.functions[recorder].module
+    template = without_action(async_api, recorder, removed) if removed else async_api
+
+    with acting_as(template, recorder, by_logical_id(async_api)) as denied:
+        answer = module.handler(
+            sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:q"), CONTEXT
+        )
+
+    forwarded = sqs.receive_message(QueueUrl=dead_letter_url).get("Messages", [])
+    if removed is None:
+        assert answer["batchItemFailures"] == [] and denied == []
+        assert [m["Body"] for m in forwarded] == [json.dumps(WELCOME)]
+    else:
+        assert len(answer["batchItemFailures"]) == 1 and forwarded == []
+        assert denied == [f"sqs:SendMessage on arn:aws:sqs:{REGION}:{ACCOUNT}:{dead_letters}"]
+
+
+# --- EventRouter: publishing to its bus, notifying on its topic ---------------------------------
+
+
+@pytest.fixture
+def event_router(aws: None, templates: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The EventRouter stack's bus and topic in moto, under their logical ids."""
+    template = templates["EventRouter"]
+    for logical_id in resources(template, "AWS::Events::EventBus"):
+        boto3.client("events").create_event_bus(Name=logical_id)
+    for logical_id in resources(template, "AWS::SNS::Topic"):
+        boto3.client("sns").create_topic(Name=logical_id)
+    return template
+
+
+def test_the_sales_report_may_put_events_on_its_bus_only(event_router: dict[str, Any]) -> None:
+    """PutEvents acts on the bus ("Actions, resources, and condition keys for Amazon
+    EventBridge", service-authorization/latest/reference/list_amazoneventbridge.html)."""
+    [bus] = resources(event_router, "AWS::Events::EventBus")
+    report = function_id(event_router, "app.handler", "SalesReport")
+    entry = {"Source": "commerce.reports", "DetailType": "Sales Report Requested", "Detail": "{}"}
+    with acting_as(event_router, report, by_logical_id(event_router)) as denied:
+        events = boto3.client("events")
+        assert events.put_events(Entries=[{**entry, "EventBusName": bus}])["FailedEntryCount"] == 0
+        with pytest.raises(ClientError) as default_bus:
+            events.put_events(Entries=[entry])
+    assert default_bus.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert denied == [f"events:PutEvents on arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default"]
+
+
+def test_the_order_confirmation_may_publish_to_its_topic_only(event_router: dict[str, Any]) -> None:
+    """Publish acts on the topic ("Actions, resources, and condition keys for Amazon SNS",
+    service-authorization/latest/reference/list_amazonsns.html); refused: ``AuthorizationError``
+    (HTTP 403, "Publish", SNS API reference)."""
+    resolve = by_logical_id(event_router)
+    confirmation = function_id(event_router, "app.handler", "OrderConfirmation")
+    topics = sorted(resources(event_router, "AWS::SNS::Topic"))
+    topic = next(t for t in topics if t.startswith("CustomerNotifications"))
+    other = next(t for t in topics if t.startswith("PaymentAlerts"))
+    with acting_as(event_router, confirmation, resolve):
+        sns = boto3.client("sns")
+        sns.publish(TopicArn=resolve({"Ref": topic}), Message="your order o-1 is confirmed")
+        with pytest.raises(ClientError) as elsewhere:
+            sns.publish(TopicArn=resolve({"Ref": other}), Message="your order o-1 is confirmed")
+    assert elsewhere.value.response["Error"]["Code"] == "AuthorizationError"
+    assert elsewhere.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+# --- PubSubService: a transaction needs each of its actions -------------------------------------
+
+
+@pytest.mark.parametrize("removed", [None, "dynamodb:UpdateItem", "dynamodb:PutItem"])
+def test_the_popular_terms_transaction_needs_put_and_update_item(
+    aws: None,
+    templates: dict[str, dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+    removed: str | None,
+) -> None:
+    """TransactWriteItems is no IAM action of its own: each Put, Update ... needs PutItem,
+    UpdateItem ... ("Using IAM with DynamoDB transactions", amazondynamodb/latest/
+    developerguide/transaction-apis-iam.html)."""
+    template = templates["PubSubService"]
+    [table] = [t for t in resources(template, "AWS::DynamoDB::GlobalTable") if "WordCounts" in t]
+    create_table(table, resources(template, "AWS::DynamoDB::GlobalTable")[table])
+    monkeypatch.setenv("WORD_COUNTS_TABLE", table)
+    monkeypatch.setenv("TERMS_SHARDS", "10")
+    terms = load_handler("examples/handlers/popular_terms/app.py")
+    consumer = function_id(template, "app.handler", "PublishedMessagespopularterms")
+    role = without_action(template, consumer, removed) if removed else template
+
+    with acting_as(role, consumer, by_logical_id(template)) as denied:
+        if removed is None:
+            assert terms.count_once("counted#m-1#0", [("serverless", 2)]) is True
+        else:
+            with pytest.raises(ClientError, match="AccessDeniedException"):
+                terms.count_once("counted#m-1#0", [("serverless", 2)])
+
+    assert denied == ([] if removed is None else [f"{removed} on {ARN_PREFIX}:table/{table}"])
+
+
+# --- Roles with managed policies --------------------------------------------------------------
+
+
+def template_with_managed(policy_arn: Any) -> dict[str, Any]:
+    trust = {
+        "Statement": [
+            {
+                "Action": "sts:AssumeRole",
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+            }
+        ]
+    }
+    return {
+        "Resources": {
+            "Fn": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {"Role": {"Fn::GetAtt": ["FnRole", "Arn"]}},
+            },
+            "FnRole": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "AssumeRolePolicyDocument": trust,
+                    "ManagedPolicyArns": [policy_arn],
+                },
+            },
+        }
+    }
+
+
+def test_an_aws_managed_policy_is_the_one_moto_knows(aws: None) -> None:
+    """AmazonSQSReadOnlyAccess allows ``sqs:GetQueueAttributes`` and no ``sqs:SendMessage``."""
+    url = boto3.client("sqs").create_queue(QueueName="q")["QueueUrl"]
+    template = template_with_managed(
+        {
+            "Fn::Join": [
+                "",
+                ["arn:", {"Ref": "AWS::Partition"}, ":iam::aws:policy/AmazonSQSReadOnlyAccess"],
+            ]
+        }
+    )
+    with acting_as(template, "Fn", by_logical_id(template)) as denied:
+        sqs = boto3.client("sqs")
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
+        with pytest.raises(ClientError, match="AccessDeniedException"):
+            sqs.send_message(QueueUrl=url, MessageBody="x")
+    assert denied == [f"sqs:SendMessage on arn:aws:sqs:{REGION}:{ACCOUNT}:q"]
+
+
+def test_a_managed_policy_moto_does_not_know_fails_loudly(aws: None) -> None:
+    template = template_with_managed("arn:aws:iam::aws:policy/NoSuchPolicyAnywhere")
+    with (
+        pytest.raises(PolicyNotEvaluable, match="NoSuchPolicyAnywhere"),
+        acting_as(template, "Fn", by_logical_id(template)),
+    ):
+        pass
+
+
+# --- AsyncApi: the WebSocket connections function writes subscriptions -------------------------
+
+WRITES = [
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+]
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_the_connections_function_subscribes_only_with_write_access(
+    emulate: Callable[[str], Emulation],
+    async_api: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    read_only: bool,
+) -> None:
+    """A subscription is written on ``$connect``: with the table granted read-only (the
+    mutation the issue's snapshot alone caught), the call is refused."""
+    emulation = emulate("AsyncApi")
+    function = function_id(async_api, "async_jobs.connections.handler")
+    for name, value in emulation.functions[function].environment.items():
+        monkeypatch.setenv(name, value)
+    connections = emulation.functions[function].module
+    role = async_api
+    for action in WRITES if read_only else []:
+        role = without_action(role, function, action)
+    event = websocket_event("$connect", "conn-1", query={"job_id": "job-1"})
+
+    with acting_as(role, function, by_logical_id(async_api)) as denied:
+        try:
+            answer = connections.handler(event, CONTEXT)["statusCode"]
+        except ClientError as error:  # an invocation error: API Gateway refuses the connection
+            answer = error.response["Error"]["Code"]
+
+    assert answer == ("AccessDeniedException" if read_only else 200)
+    assert [d.split(" on ")[0] for d in denied] == (
+        ["dynamodb:BatchWriteItem"] if read_only else []
+    )

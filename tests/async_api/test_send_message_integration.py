@@ -10,16 +10,14 @@ responses in API Gateway": for AWS integrations the pattern matches the status c
 
 import json
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote_plus
 
 import boto3
 import pytest
-import requests
 
 from tests.support.cdk import resources
-from tests.support.vtl import integration_response, render
+from tests.support.vtl import Answer, integration_response, render, send_to_sqs
 
 QUEUE = "JobsQueue"
 REQUEST_ID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
@@ -27,13 +25,6 @@ REQUEST_ID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
 #: quotas-messages.html) and SendMessage's ``MessageBody``: at most 1 MiB, 1,048,576 bytes
 #: (since 2025; 256 KiB before), which is also the default ``MaximumMessageSize``.
 SQS_MAX_MESSAGE_BYTES = 1_048_576
-
-
-@dataclass
-class Answer:
-    status: int
-    body: dict[str, Any]
-    context: dict[str, Any] = field(default_factory=dict)
 
 
 @pytest.fixture(scope="module")
@@ -53,21 +44,7 @@ def queue_url(aws: None) -> str:
 
 def post(integration: dict[str, Any], queue_url: str, body: str) -> Answer:
     """API Gateway's handling of ``POST`` with ``body`` (already schema-validated)."""
-    context: dict[str, Any] = {"requestId": REQUEST_ID, "responseOverride": {}}
-    form = render(integration["RequestTemplates"]["application/json"], body, context)
-    response = requests.post(
-        queue_url,
-        data=form.encode(),
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Accept": "application/json",
-        },
-        timeout=10,
-    )
-    chosen = integration_response(integration["IntegrationResponses"], response.status_code)
-    text = render(chosen["ResponseTemplates"]["application/json"], response.text, context)
-    status = int(context["responseOverride"].get("status", chosen["StatusCode"]))
-    return Answer(status, json.loads(text), context)
+    return send_to_sqs(integration, queue_url, body, REQUEST_ID)
 
 
 def queued(queue_url: str) -> list[dict[str, Any]]:

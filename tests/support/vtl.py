@@ -8,10 +8,17 @@ The template itself is rendered by airspeed, the Velocity engine the AWS emulato
 
 import json
 import re
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote_plus
 
 import airspeed
+import requests
+
+#: Java ``String`` methods the templates call that airspeed does not provide itself.
+airspeed.__additional_methods__[str].update(
+    {"toString": lambda self: self, "equals": lambda self, other: self == other}
+)
 
 #: What Apache Commons Lang's ``escapeJavaScript`` (Java Velocity's, hence API Gateway's)
 #: writes for the characters it escapes by name; others below 32 become ``\\u00XX``.
@@ -98,3 +105,33 @@ def integration_response(responses: list[dict[str, Any]], status: int) -> dict[s
     ]
     [chosen] = matching or [r for r in responses if "SelectionPattern" not in r]
     return chosen
+
+
+@dataclass
+class Answer:
+    """What API Gateway answers the caller: the status and the parsed JSON body."""
+
+    status: int
+    body: dict[str, Any]
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+def send_to_sqs(integration: dict[str, Any], queue_url: str, body: str, request_id: str) -> Answer:
+    """An AWS integration with SQS as API Gateway runs it for a request with ``body``: the
+    request template rendered and sent to the (moto) queue in SQS's query protocol, the
+    integration response chosen by SQS's HTTP status and its template rendered."""
+    context: dict[str, Any] = {"requestId": request_id, "responseOverride": {}}
+    form = render(integration["RequestTemplates"]["application/json"], body, context)
+    response = requests.post(
+        queue_url,
+        data=form.encode(),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Accept": "application/json",
+        },
+        timeout=10,
+    )
+    chosen = integration_response(integration["IntegrationResponses"], response.status_code)
+    text = render(chosen["ResponseTemplates"]["application/json"], response.text, context)
+    status = int(context["responseOverride"].get("status", chosen["StatusCode"]))
+    return Answer(status, json.loads(text), context)
