@@ -218,6 +218,28 @@ def test_an_unknown_item_identifier_fails_the_whole_batch(
     assert batches(emulation) == [["a", "poison"]] * 2
 
 
+def test_an_empty_list_of_item_failures_is_a_success(
+    deploy: Callable[[dict[str, Any]], Emulation],
+) -> None:
+    """From services-ddb-batchfailurereporting.html: an empty ``batchItemFailures`` list
+    means the whole batch succeeded: no retry, nothing discarded."""
+    emulation = deploy(
+        stream_template(
+            "report",
+            BatchSize=10,
+            MaximumRetryAttempts=1,
+            FunctionResponseTypes=["ReportBatchItemFailures"],
+        )
+    )
+    write(emulation, "a", "b")
+
+    emulation.stream(FUNCTION).run()
+
+    assert batches(emulation) == [["a", "b"]]
+    assert emulation.invocations[0].result == {"batchItemFailures": []}
+    assert discarded(emulation) == []
+
+
 def test_the_response_is_ignored_without_report_batch_item_failures(
     deploy: Callable[[dict[str, Any]], Emulation],
 ) -> None:
