@@ -15,9 +15,12 @@ E2E_SETUP := $(E2E_VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: setup synth test compat e2e integ snapshots catalog diff benchmark lint lock clean
+.PHONY: help setup synth test compat e2e integ snapshots catalog diff benchmark lint lock clean
 
 CHECKOV_SETUP := .venv-checkov/.installed
+
+help:  ## list the targets and what each does
+	@awk -F ':.*## ' '/^[a-z0-9]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 setup: $(PYTHON_SETUP) $(NODE_SETUP)  ## what both commands set up first
 
@@ -48,9 +51,10 @@ diff: $(PYTHON_SETUP) $(NODE_SETUP)  ## per stack, what the code changes versus 
 benchmark: $(PYTHON_SETUP) $(NODE_SETUP)  ## timings and budgets (see README); not part of the tests
 	$(PYTHON) -m tools.benchmark
 
-lint: $(PYTHON_SETUP)
+lint: $(PYTHON_SETUP)  ## ruff (lint rules, complexity, format) and mypy (types of the library and examples)
 	$(VENV)/bin/ruff check constructs examples integ tests tools
 	$(VENV)/bin/ruff format --check constructs examples integ tests tools
+	$(VENV)/bin/mypy
 
 lock:  ## re-resolve constraints.txt from pyproject.toml (then review the diff)
 	rm -rf /tmp/serverless-patterns-lock && python3 -m venv /tmp/serverless-patterns-lock
@@ -80,5 +84,5 @@ $(E2E_SETUP): tools/e2e/requirements.txt $(PYTHON_SETUP)
 	$(PYTHON) -m pip --python $(E2E_VENV)/bin/python check --disable-pip-version-check
 	touch $@
 
-clean:
+clean:  ## remove every virtualenv, node_modules and cdk.out
 	rm -rf $(VENV) .venv-checkov $(E2E_VENV) .e2e node_modules cdk.out

@@ -1,1 +1,5 @@
 """Reference stacks: one per pattern, with realistic business code in ``handlers/``."""
+
+from serverless_patterns._node import use_wheel_node
+
+use_wheel_node()  # jsii's Node, chosen before anything in this package loads aws_cdk

@@ -4,10 +4,6 @@
 generator and the benchmarks use :func:`synthesize`, which builds the same app in-process.
 """
 
-# isort: off
-import serverless_patterns  # noqa: F401  (selects Node >= 22 for jsii before aws_cdk loads)
-
-# isort: on
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +12,10 @@ from typing import Any
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
-from examples.async_api_stack import NotificationsServiceStack
+from examples.async_api_stack import EmailNotificationsStack
 from examples.event_router_stack import CommerceEventsStack
 from examples.fan_out_stack import OrderEventsStack
+from examples.notification_service_fargate_stack import NotificationServiceFargateStack
 from examples.notification_service_stack import NotificationServiceStack
 from examples.orders_both_ways_stack import OrdersBothWaysStack
 from examples.pubsub_service_stack import PubSubServiceStack
@@ -31,10 +28,11 @@ REFERENCE_STACKS = {
     "EventRouter": CommerceEventsStack,
     "OrderSaga": OrderSagaStack,
     "FanOut": OrderEventsStack,
-    "AsyncApi": NotificationsServiceStack,
+    "AsyncApi": EmailNotificationsStack,
     "PubSubService": PubSubServiceStack,
     "NotificationService": NotificationServiceStack,
     "OrdersBothWays": OrdersBothWaysStack,
+    "NotificationServiceFargate": NotificationServiceFargateStack,
 }
 
 

@@ -6,11 +6,10 @@ from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
 from serverless_patterns import AsyncApi
 from serverless_patterns.core.alarms import notify_every_alarm, operations_topic
 from serverless_patterns.core.functions import asset_code
-
-from constructs import Construct
 
 HANDLERS = Path(__file__).parent / "handlers"
 #: The verified SES identity the emails come from (a domain verified in the account).
@@ -39,7 +38,7 @@ NOTIFICATION_SCHEMA = apigw.JsonSchema(
 )
 
 
-class NotificationsServiceStack(Stack):
+class EmailNotificationsStack(Stack):
     """Emails sent on request: the caller gets a job id at once and hears the outcome later."""
 
     def __init__(self, scope: Construct, construct_id: str) -> None:

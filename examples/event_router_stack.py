@@ -7,6 +7,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
+from constructs import Construct
 from serverless_patterns import EventRoute, EventRouter, EventTarget
 from serverless_patterns.core.alarms import (
     dead_letter_queue_alarm,
@@ -16,8 +17,6 @@ from serverless_patterns.core.alarms import (
 )
 from serverless_patterns.core.functions import asset_code, python_function
 from serverless_patterns.core.queues import dead_letter_queue, queue
-
-from constructs import Construct
 
 HANDLERS = Path(__file__).parent / "handlers"
 

@@ -5,11 +5,10 @@ from pathlib import Path
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
+from constructs import Construct
 from serverless_patterns import FanOut, FunctionSubscriber, QueueSubscriber
 from serverless_patterns.core.alarms import notify_every_alarm, operations_topic
 from serverless_patterns.core.functions import asset_code
-
-from constructs import Construct
 
 HANDLERS = Path(__file__).parent / "handlers"
 #: Orders of at least this total are "high value" for analytics.
@@ -43,7 +42,7 @@ class OrderEventsStack(Stack):
                             allowlist=["OrderPlaced", "OrderCancelled"]
                         )
                     },
-                    consumer=asset_code(str(HANDLERS / "billing")),
+                    code=asset_code(str(HANDLERS / "billing")),
                 ),
                 # Shipments: only orders that travel (not downloads), chosen by body; the
                 # queue receives the event itself (raw delivery).
@@ -56,7 +55,7 @@ class OrderEventsStack(Stack):
                         ),
                     },
                     raw_message_delivery=True,
-                    consumer=asset_code(str(HANDLERS / "shipping")),
+                    code=asset_code(str(HANDLERS / "shipping")),
                 ),
                 # High-value orders only: rare, so SNS invokes the function directly.
                 FunctionSubscriber(

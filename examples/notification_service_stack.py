@@ -22,6 +22,7 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
+from constructs import Construct
 from serverless_patterns import AsyncApi, TableAccess
 from serverless_patterns.core import alarms
 from serverless_patterns.core import topics as topic_defaults
@@ -29,8 +30,6 @@ from serverless_patterns.core.alarms import notify_every_alarm, operations_topic
 from serverless_patterns.core.functions import asset_code
 from serverless_patterns.core.queues import dead_letter_queue
 from serverless_patterns.core.tables import grant, table
-
-from constructs import Construct
 
 HANDLERS = Path(__file__).parent / "handlers"
 #: Who is texted for which audience: phone number (E.164) -> audiences. These are fictional

@@ -18,12 +18,12 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
 from serverless_patterns import AsyncApi, Route, SyncApi, TableAccess
 from serverless_patterns.core.alarms import notify_every_alarm, operations_topic
 from serverless_patterns.core.functions import asset_code
 from serverless_patterns.core.tables import grant, table
 
-from constructs import Construct
 from examples.layers import rest_json_layer
 from examples.sync_api_stack import SHORT_TEXT, order_schema
 

@@ -29,12 +29,12 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
 from serverless_patterns import FanOut, QueueSubscriber, Route, SyncApi, TableAccess
 from serverless_patterns.core.alarms import notify_every_alarm, operations_topic
 from serverless_patterns.core.functions import asset_code
 from serverless_patterns.core.tables import grant, table
 
-from constructs import Construct
 from examples.layers import rest_json_layer
 
 HANDLERS = Path(__file__).parent / "handlers"
@@ -161,8 +161,8 @@ class PubSubServiceStack(Stack):
                 QueueSubscriber(
                     "delivery",
                     raw_message_delivery=True,
-                    consumer=asset_code(str(HANDLERS / "pubsub_delivery")),
-                    consumer_options=lambda_.FunctionOptions(
+                    code=asset_code(str(HANDLERS / "pubsub_delivery")),
+                    function_options=lambda_.FunctionOptions(
                         environment={
                             "SUBSCRIBERS_TABLE": subscribers.table_name,
                             "SUBSCRIPTIONS_INDEX": SUBSCRIPTIONS_INDEX,
@@ -173,8 +173,8 @@ class PubSubServiceStack(Stack):
                 QueueSubscriber(
                     "popular-terms",
                     raw_message_delivery=True,
-                    consumer=asset_code(str(HANDLERS / "popular_terms")),
-                    consumer_options=lambda_.FunctionOptions(
+                    code=asset_code(str(HANDLERS / "popular_terms")),
+                    function_options=lambda_.FunctionOptions(
                         environment={
                             "WORD_COUNTS_TABLE": word_counts.table_name,
                             "TERMS_SHARDS": str(TERMS_SHARDS),

@@ -20,13 +20,13 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
 from serverless_patterns import TRANSIENT_ERRORS, Saga, SagaStep, TableAccess
 from serverless_patterns.core.alarms import notify_every_alarm, operations_topic
 from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.functions import asset_code, python_function
 from serverless_patterns.core.tables import grant, table
 
-from constructs import Construct
 from examples.seed_inventory import INVENTORY_OUTPUT
 
 HANDLERS = Path(__file__).parent / "handlers"

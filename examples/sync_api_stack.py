@@ -6,11 +6,11 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
 from serverless_patterns import Route, SyncApi
 from serverless_patterns.core.alarms import notify_every_alarm, operations_topic
 from serverless_patterns.core.functions import asset_code
 
-from constructs import Construct
 from examples.layers import rest_json_layer
 
 HANDLERS = Path(__file__).parent / "handlers"

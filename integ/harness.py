@@ -6,10 +6,6 @@ that drives it as a user would; ``make integ`` (``tools/integ.py``) deploys both
 assertions' results and destroys both.
 """
 
-# isort: off
-import serverless_patterns  # noqa: F401  (selects Node >= 22 for jsii before aws_cdk loads)
-
-# isort: on
 import json
 from pathlib import Path
 from typing import Any

@@ -1,9 +1,6 @@
 """Session-wide fixtures: the reference app is built and synthesized once per session."""
 
-# isort: off
-import serverless_patterns  # noqa: F401  (selects Node >= 22 for jsii before aws_cdk loads)
-
-# isort: on
+import subprocess
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
@@ -16,7 +13,14 @@ from moto import mock_aws
 from examples.app import REFERENCE_STACKS, SynthesizedApp, synthesize
 from tests.support.aws import reuse_resource_classes
 from tests.support.emulation import Emulation
-from tests.support.lint import background_cfn_lint, background_checkov
+from tests.support.lint import background_cfn_lint, background_checkov, background_type_check
+
+
+@pytest.fixture(scope="session", autouse=True)
+def type_check() -> Iterator[subprocess.Popen[str]]:
+    """mypy on the library and the examples, started with the session (tests/test_types.py)."""
+    with background_type_check() as process:
+        yield process
 
 
 @pytest.fixture(scope="session")

@@ -227,7 +227,7 @@ def test_queues_lambda_consumes_allow_five_receives_by_default_and_no_fewer() ->
     queue / handling throttling): set the source queue's maxReceiveCount to at least 5, so
     that messages Lambda throttles are retried rather than sent to the dead-letter queue."""
     stack = Stack(new_app(), "Receives")
-    FanOut(stack, "P", subscribers=[QueueSubscriber("q", consumer=CODE)])
+    FanOut(stack, "P", subscribers=[QueueSubscriber("q", code=CODE)])
     (redrive,) = [
         queue["RedrivePolicy"]
         for queue in resources(Template.from_stack(stack).to_json(), "AWS::SQS::Queue").values()
@@ -238,7 +238,7 @@ def test_queues_lambda_consumes_allow_five_receives_by_default_and_no_fewer() ->
         FanOut(
             Stack(new_app(), "Few"),
             "P",
-            subscribers=[QueueSubscriber("q", consumer=CODE, max_receive_count=3)],
+            subscribers=[QueueSubscriber("q", code=CODE, max_receive_count=3)],
         )
     with pytest.raises(ValueError, match=r"max_receive_count=4: give 5 to 1000"):
         AsyncApi(Stack(new_app(), "Fewer"), "P", code=CODE, max_receive_count=4)

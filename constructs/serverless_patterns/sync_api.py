@@ -7,8 +7,8 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
-
 from constructs import Construct
+
 from serverless_patterns.core import alarms as alarm_defaults
 from serverless_patterns.core.apis import (
     PROXY_ROUTES,

@@ -3,9 +3,8 @@
 from pathlib import Path
 
 from aws_cdk import aws_lambda as lambda_
-from serverless_patterns.core.functions import DEFAULT_RUNTIME, asset_code
-
 from constructs import Construct
+from serverless_patterns.core.functions import DEFAULT_RUNTIME, asset_code
 
 LAYERS = Path(__file__).parent
 

@@ -692,7 +692,7 @@ def standard_dead_letters() -> sqs.DeadLetterQueue:
         ({"code": CODE, "batch_size": 0}, "batch_size=0: must be between 1 and 10"),
         (
             {"code": CODE, "max_batching_window": Duration.minutes(6)},
-            "max_batching_window (s)=360: must be between 0 and 300",
+            "max_batching_window='6 minutes': must be 300 seconds or less",
         ),
         ({"code": CODE, "max_concurrency": 1}, "max_concurrency=1: must be between 2 and 1000"),
         ({"code": CODE, "max_receive_count": 0}, "max_receive_count=0: give 5 to 1000"),

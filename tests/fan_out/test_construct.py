@@ -267,7 +267,7 @@ def build_customer_key(stack: Stack) -> None:
         stack,
         "Events",
         topic_props=sns.TopicProps(master_key=key),
-        subscribers=[QueueSubscriber("billing", consumer=CODE)],
+        subscribers=[QueueSubscriber("billing", code=CODE)],
     )
     fan_out.grant_publish(iam.Role(stack, "Publisher", assumed_by=iam.AccountRootPrincipal()))
 
@@ -278,7 +278,7 @@ def build_fifo(stack: Stack) -> None:
         "Events",
         topic_props=sns.TopicProps(fifo=True, content_based_deduplication=True),
         subscribers=[
-            QueueSubscriber("ledger", consumer=CODE, raw_message_delivery=True),
+            QueueSubscriber("ledger", code=CODE, raw_message_delivery=True),
             QueueSubscriber("archive", filter_policy=PLACED),
         ],
     )
@@ -304,7 +304,7 @@ def build_existing_queue(stack: Stack) -> None:
     BUILT["ExistingQueue"] = FanOut(
         stack,
         "Events",
-        subscribers=[QueueSubscriber("billing", existing_queue=queue, existing_consumer=consumer)],
+        subscribers=[QueueSubscriber("billing", existing_queue=queue, existing_function=consumer)],
     )
 
 
@@ -317,7 +317,7 @@ def build_existing_consumer(stack: Stack) -> None:
         code=CODE,
         timeout=Duration.seconds(25),
     )
-    FanOut(stack, "Events", subscribers=[QueueSubscriber("billing", existing_consumer=consumer)])
+    FanOut(stack, "Events", subscribers=[QueueSubscriber("billing", existing_function=consumer)])
 
 
 def build_overrides(stack: Stack) -> None:
@@ -329,9 +329,9 @@ def build_overrides(stack: Stack) -> None:
         subscribers=[
             QueueSubscriber(
                 "billing",
-                consumer=CODE,
-                consumer_handler="index.handler",
-                consumer_options=lambda_.FunctionOptions(timeout=Duration.seconds(30)),
+                code=CODE,
+                handler="index.handler",
+                function_options=lambda_.FunctionOptions(timeout=Duration.seconds(30)),
                 batch_size=100,
                 max_batching_window=Duration.seconds(10),
                 max_concurrency=5,
@@ -676,13 +676,13 @@ TOO_MANY_COMBINATIONS = {
             {
                 **FIFO,
                 "subscribers": [
-                    QueueSubscriber("a", consumer=CODE, max_batching_window=Duration.seconds(5))
+                    QueueSubscriber("a", code=CODE, max_batching_window=Duration.seconds(5))
                 ],
             },
             "no batching window on FIFO queues",
         ),
         (
-            {"subscribers": [QueueSubscriber("a", consumer=CODE, batch_size=11)]},
+            {"subscribers": [QueueSubscriber("a", code=CODE, batch_size=11)]},
             "subscribers['a'].batch_size=11: must be between 1 and 10",
         ),
         (
@@ -690,7 +690,7 @@ TOO_MANY_COMBINATIONS = {
                 "subscribers": [
                     QueueSubscriber(
                         "a",
-                        consumer=CODE,
+                        code=CODE,
                         batch_size=20_000,
                         max_batching_window=Duration.seconds(5),
                     )
@@ -701,17 +701,17 @@ TOO_MANY_COMBINATIONS = {
         (
             {
                 "subscribers": [
-                    QueueSubscriber("a", consumer=CODE, max_batching_window=Duration.minutes(6))
+                    QueueSubscriber("a", code=CODE, max_batching_window=Duration.minutes(6))
                 ]
             },
             "max_batching_window='6 minutes': must be 300 seconds or less",
         ),
         (
             {"subscribers": [QueueSubscriber("a", batch_size=5)]},
-            "subscribers['a'].batch_size=5: only applies with consumer=",
+            "subscribers['a'].batch_size=5: only applies with code=",
         ),
         (
-            {"subscribers": [QueueSubscriber("a", consumer=CODE, max_concurrency=1)]},
+            {"subscribers": [QueueSubscriber("a", code=CODE, max_concurrency=1)]},
             "max_concurrency=1: must be between 2 and 1000",
         ),
         (
@@ -723,20 +723,20 @@ TOO_MANY_COMBINATIONS = {
                 "subscribers": [
                     QueueSubscriber(
                         "a",
-                        consumer=CODE,
-                        existing_consumer=lambda_.Function.from_function_name(Stack(), "F", "f"),
+                        code=CODE,
+                        existing_function=lambda_.Function.from_function_name(Stack(), "F", "f"),
                     )
                 ]
             },
-            "subscribers['a'].consumer='and existing_consumer': give only one of the two",
+            "subscribers['a'].code='and existing_function': give only one of the two",
         ),
         (
             {
                 "subscribers": [
-                    QueueSubscriber("a", consumer_options=lambda_.FunctionOptions(memory_size=512))
+                    QueueSubscriber("a", function_options=lambda_.FunctionOptions(memory_size=512))
                 ]
             },
-            "consumer_options='without consumer'",
+            "function_options='without code'",
         ),
         (
             {
@@ -787,7 +787,7 @@ TOO_MANY_COMBINATIONS = {
                 "subscribers": [
                     QueueSubscriber(
                         "a",
-                        consumer=CODE,
+                        code=CODE,
                         queue_props=sqs.QueueProps(visibility_timeout=Duration.seconds(30)),
                     )
                 ]

@@ -1,4 +1,4 @@
-"""cfn-lint (with the AWS serverless rules) and checkov, run beside the rest of the suite.
+"""cfn-lint (with the AWS serverless rules), checkov and mypy, run beside the rest of the suite.
 
 cfn-lint validates a reference template in 1 to 2 s of pure CPU; the suite's other tests run on
 one core, so the lint of every template is handed to a second process as soon as the templates
@@ -8,6 +8,7 @@ exist and its findings are collected when the compliance tests ask for them.
 import json
 import multiprocessing
 import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -67,6 +68,22 @@ def checkov(templates: list[Path]) -> dict[str, dict[str, set[str]]]:
                 name = Path(check["file_path"]).name
                 found[name][outcome].add(f"{check['check_id']} {check['resource']}")
     return found
+
+
+@contextmanager
+def background_type_check() -> Iterator[subprocess.Popen[str]]:
+    """Start mypy (configured in pyproject.toml: the library and the examples) in a process of
+    its own; stopped at the end if no test waited for it."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "mypy"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as process:
+        yield process
+        if process.poll() is None:
+            process.kill()
 
 
 @contextmanager

@@ -534,7 +534,7 @@ def test_saga_exposes_its_steps_by_name_and_the_workflow_attributes() -> None:
     with pytest.raises(TypeError):
         saga.steps["Other"] = saga.steps["First"]  # type: ignore[index]
     assert saga.log_group is not None and len(saga.alarms) == 4
-    assert saga.rules == [] and saga.dead_letter_queue is None and saga.api is None
+    assert saga.rules == {} and saga.dead_letter_queue is None and saga.api is None
     Annotations.from_stack(stack).has_warning(
         "/Attributes/Saga", Match.string_like_regexp("has a compensation that can never run")
     )

@@ -1,9 +1,5 @@
 """``python -m tools.catalog``: regenerate the generated blocks of every catalog page."""
 
-# isort: off
-import serverless_patterns  # noqa: F401  (selects Node >= 22 for jsii before aws_cdk loads)
-
-# isort: on
 import tempfile
 from pathlib import Path
 

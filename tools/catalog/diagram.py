@@ -24,6 +24,7 @@ SHAPES = {
     "AWS::Events::EventBus": ("{{", "}}"),
     "AWS::Events::Rule": (">", "]"),
     "AWS::StepFunctions::StateMachine": ("[[", "]]"),
+    "AWS::ECS::Service": ("[", "]"),
 }
 PREFIX = {
     "AWS::ApiGateway::RestApi": "REST API ",
@@ -36,6 +37,7 @@ PREFIX = {
     "AWS::Events::EventBus": "bus ",
     "AWS::Events::Rule": "rule ",
     "AWS::StepFunctions::StateMachine": "state machine ",
+    "AWS::ECS::Service": "Fargate service ",
 }
 #: Verbs for the IAM actions a principal holds on a resource (consuming a queue is drawn
 #: from the event source mapping instead).
@@ -140,6 +142,23 @@ def _rule_edges(template: Template) -> Iterable[Edge]:
                 yield Edge(logical_id, dlq, "failed delivery", True)
 
 
+def _polling_edges(template: Template) -> Iterable[Edge]:
+    """A container service consumes the queues its task role may receive from."""
+    owners = role_owners(template)
+    for _, policy in resources_of(template, "AWS::IAM::Policy"):
+        services = [
+            owner
+            for role in sorted(references(policy["Properties"].get("Roles"), template))
+            for owner in owners.get(role, [])
+            if template["Resources"][owner]["Type"] == "AWS::ECS::Service"
+        ]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if "sqs:ReceiveMessage" in as_list(statement["Action"]):
+                for queue in sorted(references(statement.get("Resource"), template)):
+                    for service in services:
+                        yield Edge(queue, service, "long polls")
+
+
 def _permission_edges(template: Template, nodes: set[str]) -> Iterable[Edge]:
     owners = role_owners(template)
     for _, policy in resources_of(template, "AWS::IAM::Policy"):
@@ -175,6 +194,7 @@ def edges(template: Template) -> list[Edge]:
         *_websocket_edges(template),
         *_messaging_edges(template),
         *_rule_edges(template),
+        *_polling_edges(template),
         *_permission_edges(template, nodes),
     ]:
         if edge.source in nodes and edge.target in nodes:

@@ -28,6 +28,7 @@ FLOW_SERVICES = {
     "SNS",
     "Events",
     "StepFunctions",
+    "ECS",
 }
 
 

@@ -71,6 +71,9 @@ def role_owners(template: Template) -> dict[str, list[str]]:
             candidates.append(properties.get("Integration", {}).get("Credentials"))
         if resource["Type"] == "AWS::Events::Rule":
             candidates.extend(target.get("RoleArn") for target in properties.get("Targets", []))
+        if resource["Type"] == "AWS::ECS::Service":  # its tasks act with the task role
+            for task in references(properties.get("TaskDefinition"), template):
+                candidates.append(template["Resources"][task]["Properties"].get("TaskRoleArn"))
         for candidate in candidates:
             for role in references(candidate, template):
                 if template["Resources"][role]["Type"] == "AWS::IAM::Role":

@@ -6,7 +6,12 @@ Two explicit tables, each entry with its reason and a minimal reproduction:
   would reject the whole stack. Their resources are removed from the copy, after checking
   that nothing else in the template refers to them (``Ref``, ``Fn::GetAtt``, ``Fn::Sub``,
   ``DependsOn``, ``Outputs``): a dropped resource that something needs fails loudly.
+- :data:`DROPPED_WITH_PROPERTY`: resources of an accepted type dropped for a property the
+  emulator refuses (it fails the deployment), with the same checks.
 - :data:`SHORTENED`: properties that only set how long the emulator would make a test wait.
+
+And one change to the copy's asset manifests: :func:`without_images` (container images are
+neither built nor pushed).
 
 ``tests/e2e/test_emulator_support.py`` asks the running emulator which types it refuses and
 fails when a stack needs a drop that is not listed, or when a listed drop is no longer needed.
@@ -26,6 +31,9 @@ from typing import Any
 class Drop:
     reason: str
     reproduction: str
+    #: Resource types dropped with it when they refer to a dropped resource (and nothing else
+    #: refers to them): e.g. the alarms that only trigger a dropped scaling policy.
+    dependents: tuple[str, ...] = ()
 
 
 def _refused(resource_type: str, properties: dict[str, Any]) -> str:
@@ -55,6 +63,54 @@ DROPS: dict[str, Drop] = {
             "AWS::ApiGatewayV2::RouteResponse",
             {"ApiId": "a1b2c3", "RouteId": "r1", "RouteResponseKey": "$default"},
         ),
+    ),
+    "AWS::ApplicationAutoScaling::ScalableTarget": Drop(
+        reason="MiniStack 1.5.33 has no Application Auto Scaling provisioner. The target only "
+        "lets the scaling policy set the worker service's task count; the service deploys with "
+        "0 tasks and no container runs in the emulator (tests/e2e/EMULATOR_GAPS.md). Scaling "
+        "0..N is proven by the template tests (tests/queue_worker/test_construct.py).",
+        reproduction=_refused(
+            "AWS::ApplicationAutoScaling::ScalableTarget",
+            {
+                "MaxCapacity": 1,
+                "MinCapacity": 0,
+                "ResourceId": "service/c/s",
+                "ScalableDimension": "ecs:service:DesiredCount",
+                "ServiceNamespace": "ecs",
+            },
+        ),
+    ),
+    "AWS::ApplicationAutoScaling::ScalingPolicy": Drop(
+        reason="Refused like the scalable target it belongs to; its two alarms only trigger "
+        "it (they notify nobody), so they are dropped with it.",
+        reproduction=_refused(
+            "AWS::ApplicationAutoScaling::ScalingPolicy",
+            {"PolicyName": "p", "PolicyType": "StepScaling", "ScalingTargetId": "t"},
+        ),
+        dependents=("AWS::CloudWatch::Alarm",),
+    ),
+    "AWS::EC2::FlowLog": Drop(
+        reason="MiniStack 1.5.33 has no VPC flow log provisioner. Flow logs only record "
+        "rejected traffic for operators; nothing refers to them.",
+        reproduction=_refused(
+            "AWS::EC2::FlowLog",
+            {"ResourceId": "vpc-1", "ResourceType": "VPC", "TrafficType": "REJECT"},
+        ),
+    ),
+}
+
+
+#: (resource type, property) -> why resources of that type that set the property are dropped:
+#: the emulator accepts the type but refuses the property (it fails the stack's deployment).
+DROPPED_WITH_PROPERTY: dict[tuple[str, str], Drop] = {
+    ("AWS::CloudWatch::Alarm", "Metrics"): Drop(
+        reason="MiniStack 1.5.33 refuses metric-math alarms. The one left after the scaling "
+        "alarms (QueueWorkerService's MessagesWaitingWithoutTasks) only reads metrics the "
+        "emulator does not produce (Container Insights); its expression is pinned by "
+        "tests/test_properties.py.",
+        reproduction="aws cloudformation create-stack with an AWS::CloudWatch::Alarm whose "
+        "Metrics hold an Expression -> CREATE_FAILED: 'Properties.Metrics (metric math) is not "
+        "supported; use MetricName and Namespace.'",
     ),
 }
 
@@ -116,7 +172,16 @@ class DropNeeded(Exception):
 def adapt(template: dict[str, Any], stack: str = "") -> dict[str, Any]:
     """A copy of ``template`` without the :data:`DROPS` types and with :data:`SHORTENED` set."""
     resources = template.get("Resources", {})
-    dropped = {name for name, resource in resources.items() if resource["Type"] in DROPS}
+    dropped = {
+        name
+        for name, resource in resources.items()
+        if resource["Type"] in DROPS
+        or any(
+            (resource["Type"], prop) in DROPPED_WITH_PROPERTY
+            for prop in resource.get("Properties", {})
+        )
+    }
+    dropped |= _dependents(resources, dropped)
     kept = {name: resource for name, resource in resources.items() if name not in dropped}
     users = []
     for name, resource in kept.items():
@@ -138,6 +203,17 @@ def adapt(template: dict[str, Any], stack: str = "") -> dict[str, Any]:
             if resource["Type"] == rule.resource_type:
                 resource.setdefault("Properties", {})[rule.property] = rule.value
     return copy
+
+
+def _dependents(resources: dict[str, Any], dropped: set[str]) -> set[str]:
+    """Resources of a :attr:`Drop.dependents` type that refer to a dropped resource of it."""
+    found = set()
+    for name, resource in resources.items():
+        for target in (set(references(resource)) | set(_depends_on(resource))) & dropped:
+            drop = DROPS.get(resources[target]["Type"])
+            if drop is not None and resource["Type"] in drop.dependents:
+                found.add(name)
+    return found
 
 
 def resource_types(template: dict[str, Any]) -> set[str]:
@@ -180,3 +256,17 @@ def copy_assembly(source: Path, target: Path, stacks: Iterable[str]) -> None:
     for stack in stacks:
         path = target / f"{stack}.template.json"
         path.write_text(json.dumps(adapt(json.loads(path.read_text()), stack), indent=1))
+        without_images(target / f"{stack}.assets.json")
+
+
+def without_images(manifest: Path) -> list[str]:
+    """Remove the container images from an asset manifest: ``cdk deploy`` would build them
+    with Docker, which CI does not have, and the emulator would not run them (the worker
+    service deploys with 0 tasks; tests/e2e runs the image's code itself). Answers the
+    images' display names."""
+    if not manifest.exists():
+        return []
+    assets = json.loads(manifest.read_text())
+    images = assets.pop("dockerImages", {})
+    manifest.write_text(json.dumps(assets, indent=1))
+    return sorted(image.get("displayName", key) for key, image in images.items())

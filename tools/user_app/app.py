@@ -7,9 +7,8 @@ region, and the cdk-nag packs the team runs: synth fails on any unacknowledged f
 from aws_cdk import App, Environment, Stack, Validations
 from aws_cdk import aws_lambda as lambda_
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
-from serverless_patterns import AsyncApi, Route, SyncApi
-
 from constructs import Construct
+from serverless_patterns import AsyncApi, Route, SyncApi
 
 
 class OrdersStack(Stack):

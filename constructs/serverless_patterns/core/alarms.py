@@ -1,6 +1,6 @@
 """Alarms for what loses data or fails silently, and the topic that tells someone."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_apigateway as apigw
@@ -11,8 +11,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
-
 from constructs import Construct
+
 from serverless_patterns.core import topics as topic_defaults
 
 PERIOD = Duration.minutes(5)
@@ -34,38 +34,45 @@ def alarm(
     )
 
 
+def alarms(
+    scope: Construct, construct_id: str, watched: Sequence[tuple[str, cloudwatch.IMetric, str]]
+) -> list[cloudwatch.Alarm]:
+    """One :func:`alarm` per ``(id suffix, metric, description)``, ids prefixed ``construct_id``."""
+    return [
+        alarm(scope, f"{construct_id}{suffix}", metric, description)
+        for suffix, metric, description in watched
+    ]
+
+
 def function_alarms(
     scope: Construct, construct_id: str, function: lambda_.IFunction
 ) -> list[cloudwatch.Alarm]:
     """Errors and throttles of ``function``."""
-    return [
-        alarm(
-            scope,
-            f"{construct_id}Errors",
-            function.metric_errors(period=PERIOD, statistic="Sum"),
-            "The function raised errors: check its logs.",
-        ),
-        alarm(
-            scope,
-            f"{construct_id}Throttles",
-            function.metric_throttles(period=PERIOD, statistic="Sum"),
-            "The function was throttled: raise its concurrency or slow the callers.",
-        ),
-    ]
+    return alarms(
+        scope,
+        construct_id,
+        [
+            (
+                "Errors",
+                function.metric_errors(period=PERIOD, statistic="Sum"),
+                "The function raised errors: check its logs.",
+            ),
+            (
+                "Throttles",
+                function.metric_throttles(period=PERIOD, statistic="Sum"),
+                "The function was throttled: raise its concurrency or slow the callers.",
+            ),
+        ],
+    )
 
 
 def rest_api_alarms(
     scope: Construct, construct_id: str, api: apigw.RestApi
 ) -> list[cloudwatch.Alarm]:
     """Server-side (5xx) errors of ``api``."""
-    return [
-        alarm(
-            scope,
-            f"{construct_id}ServerErrors",
-            api.metric_server_error(period=PERIOD, statistic="Sum"),
-            "The API answered 5xx: the integration failed or timed out.",
-        )
-    ]
+    metric = api.metric_server_error(period=PERIOD, statistic="Sum")
+    description = "The API answered 5xx: the integration failed or timed out."
+    return alarms(scope, construct_id, [("ServerErrors", metric, description)])
 
 
 def notify(alarms: Iterable[cloudwatch.Alarm], topic: sns.ITopic | None) -> None:

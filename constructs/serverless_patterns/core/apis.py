@@ -4,11 +4,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Annotations, CfnResource, RemovalPolicy, Stack
+from aws_cdk import Annotations, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
+from constructs import Construct, IConstruct
 
-from constructs import Construct
 from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.logs import log_group
 from serverless_patterns.core.props import merge, options_of
@@ -17,6 +17,7 @@ from serverless_patterns.core.validation import Problems
 HTTP_METHODS = frozenset({"ANY", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 DEFAULT_RATE_LIMIT = 100  # requests per second, steady state, per stage
 DEFAULT_BURST_LIMIT = 200
+JSON = "application/json"
 #: Context key: ``false`` when the account's API Gateway logging role is managed elsewhere.
 MANAGE_ACCOUNT_CONTEXT = "serverless-patterns:manage-api-gateway-account"
 _PATH = re.compile(
@@ -178,7 +179,7 @@ def rest_api(
     return api
 
 
-def api_gateway_account(scope: Construct, api: CfnResource) -> apigw.CfnAccount | None:
+def api_gateway_account(scope: Construct, api: IConstruct | None) -> apigw.CfnAccount | None:
     """The stack's one ``AWS::ApiGateway::Account``: the role API Gateway writes logs with.
 
     A stage that writes access or execution logs fails to create ("CloudWatch Logs role ARN
@@ -210,7 +211,8 @@ def api_gateway_account(scope: Construct, api: CfnResource) -> apigw.CfnAccount 
     justify(role, "api-gateway-logging-role")
     account = apigw.CfnAccount(stack, "ApiGatewayAccount", cloud_watch_role_arn=role.role_arn)
     account.apply_removal_policy(RemovalPolicy.RETAIN)
-    account.node.add_dependency(api)
+    if api is not None:
+        account.node.add_dependency(api)
     return account
 
 
@@ -223,20 +225,21 @@ def _acknowledge_defaults(
         justify(api, "iam-authorization")
 
 
+def request_models(api: apigw.RestApi, route: Route) -> dict[str, apigw.IModel] | None:
+    """The JSON model of ``route``'s request schema (named after the route), or None."""
+    if route.request_schema is None:
+        return None
+    model_id = re.sub(r"[^A-Za-z0-9]", "", route.key.title()) + "Model"
+    return {JSON: api.add_model(model_id, content_type=JSON, schema=route.request_schema)}
+
+
 def add_routes(api: apigw.RestApi, routes: Sequence[Route], integration: apigw.Integration) -> None:
     """Add ``routes`` to ``api``, all through ``integration``, with request validation."""
     validator = api.add_request_validator(
         "RequestValidator", validate_request_body=True, validate_request_parameters=True
     )
     for route in routes:
-        models = None
-        if route.request_schema is not None:
-            model_id = re.sub(r"[^A-Za-z0-9]", "", route.key.title()) + "Model"
-            models = {
-                "application/json": api.add_model(
-                    model_id, content_type="application/json", schema=route.request_schema
-                )
-            }
+        models = request_models(api, route)  # before the resource: the deployment hash's order
         api.root.resource_for_path(route.path).add_method(
             route.method, integration, request_validator=validator, request_models=models
         )

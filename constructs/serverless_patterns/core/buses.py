@@ -18,7 +18,7 @@ What EventBridge itself guarantees and what it does not, as far as these default
 import re
 from collections.abc import Sequence
 from dataclasses import KW_ONLY, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsii
 from aws_cdk import Annotations, Duration, Names
@@ -30,15 +30,20 @@ from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
-
 from constructs import Construct
+
 from serverless_patterns.core.compliance import justify
+from serverless_patterns.core.jsii_internals import implements
 from serverless_patterns.core.props import options_of
 from serverless_patterns.core.validation import Problems, is_token
 
+if TYPE_CHECKING:  # aws_cdk.interfaces is younger than the oldest aws-cdk-lib supported
+    from aws_cdk.interfaces.aws_events import IRuleRef
+
 #: How long the archive keeps events for replay.
 DEFAULT_ARCHIVE_RETENTION = Duration.days(30)
-#: EventBridge's ceiling: with it, the event age below is what ends the retries.
+#: Every EventBridge target the library makes (router targets, workflow triggers) retries
+#: delivery with these. EventBridge's ceiling: with it, the event age below ends the retries.
 DEFAULT_RETRY_ATTEMPTS = 185
 #: EventBridge's own default is 24 h; with 6 h (Lambda's asynchronous maximum) a failing
 #: target shows up in its DLQ alarm within hours, not a day later. The DLQ keeps events 14 days.
@@ -55,17 +60,6 @@ MAX_DESCRIPTION_LENGTH = 512
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 _ORGANIZATION = re.compile(r"^o-[a-z0-9]{10,32}$")
-_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
-_CRON = re.compile(r"^cron\((.*)\)$")
-# minutes, hours, day-of-month, month, day-of-week, year: allowed characters and value range
-_CRON_FIELDS = (
-    ("minutes", re.compile(r"^[0-9,*/-]+$"), (0, 59)),
-    ("hours", re.compile(r"^[0-9,*/-]+$"), (0, 23)),
-    ("day-of-month", re.compile(r"^([0-9,*/-]+|\?|L|[0-9]{1,2}W|LW)$"), (1, 31)),
-    ("month", re.compile(r"^[0-9A-Za-z,*/-]+$"), (1, 12)),
-    ("day-of-week", re.compile(r"^([0-9A-Za-z,*-]+|\?|[1-7A-Za-z]{1,3}L|[1-7]#[1-5])$"), (1, 7)),
-    ("year", re.compile(r"^[0-9,*/-]+$"), (1970, 2199)),
-)
 
 
 @dataclass(frozen=True)
@@ -127,27 +121,6 @@ class EventRoute:
 # --- what a target is -----------------------------------------------------------------------
 
 
-def implements(value: Any, interface: Any) -> bool:
-    """Whether ``value`` (a CDK object, created or imported) implements jsii ``interface``.
-
-    jsii interfaces are not runtime-checkable protocols, so ``isinstance`` cannot tell: this
-    reads the interfaces jsii records on the class (``__jsii_ifaces__``), and the delegates of
-    the dynamic proxy jsii returns for some imported resources (``EventBus.from_*``,
-    ``StateMachine.from_*``).
-    """
-    delegates = getattr(value, "_delegates", None)  # imported resources: a dynamic proxy
-    objects = delegates if isinstance(delegates, list) else [value]
-    proxy = interface.__jsii_proxy_class__()
-    for each in objects:
-        for klass in type(each).__mro__:
-            if klass is proxy:
-                return True
-            for declared in getattr(klass, "__jsii_ifaces__", ()):
-                if interface in declared.__mro__:
-                    return True
-    return False
-
-
 _KINDS: tuple[tuple[str, Any], ...] = (
     ("function", lambda_.IFunction),
     ("queue", sqs.IQueue),
@@ -180,39 +153,6 @@ def pascal(name: str) -> str:
 
 
 # --- validation -----------------------------------------------------------------------------
-
-
-def schedule_problem(expression: str) -> str | None:
-    """What is wrong with a rule's schedule expression, or ``None``."""
-    if is_token(expression):
-        return None
-    rate = _RATE.match(expression)
-    if rate:
-        value, unit = int(rate[1]), rate[2]
-        if value < 1:
-            return "a rate must be at least 1"
-        if (value == 1) == unit.endswith("s"):
-            return "the unit is singular for 1, plural otherwise: rate(1 hour), rate(5 hours)"
-        return None
-    cron = _CRON.match(expression)
-    if not cron:
-        return (
-            "use rate(value unit) or cron(minutes hours day-of-month month day-of-week year); "
-            "at(...) and time zones are EventBridge Scheduler features"
-        )
-    fields = cron[1].split()
-    if len(fields) != len(_CRON_FIELDS):
-        return "a cron expression has 6 fields: minutes hours day-of-month month day-of-week year"
-    for value, (field, allowed, (low, high)) in zip(fields, _CRON_FIELDS, strict=True):
-        if not allowed.match(value):
-            return f"cron field {field}={value!r} is not valid"
-        for part in value.split(","):
-            base = part.split("/", 1)[0].split("#", 1)[0]  # steps and "#n" are not values
-            if any(not low <= int(number) <= high for number in re.findall(r"\d+", base)):
-                return f"cron field {field}={value!r} must hold values from {low} to {high}"
-    if (fields[2] == "?") == (fields[4] == "?"):
-        return "exactly one of day-of-month and day-of-week must be '?'"
-    return None
 
 
 def validate_retry(
@@ -412,7 +352,8 @@ class DeadLetteredTarget:
         self.max_event_age = max_event_age
         self.conflict = False
 
-    def bind(self, rule: events.IRule, id: str | None = None) -> events.RuleTargetConfig:
+    def bind(self, rule: "IRuleRef", id: str | None = None) -> events.RuleTargetConfig:
+        assert isinstance(rule, events.Rule)  # what EventRouter binds it to
         config = options_of(self.inner.bind(rule, id))
         if config.get("dead_letter_config") or config.get("retry_policy"):
             self.conflict = True
@@ -472,3 +413,39 @@ def capture_function_failures(
     )
     justify(function, "on-failure-destination")
     return True
+
+
+def event_trigger(
+    scope: Construct,
+    construct_id: str,
+    machine: sfn.IStateMachine,
+    *,
+    dead_letter_queue: sqs.IQueue,
+    role: iam.IRole,
+    event_pattern: events.EventPattern | None = None,
+    schedule: events.Schedule | None = None,
+    event_bus: events.IEventBus | None = None,
+    target_input: events.RuleTargetInput | None = None,
+) -> events.Rule:
+    """A rule that starts ``machine`` on matching events or on ``schedule``.
+
+    The target retries a failed start with backoff for up to 6 hours, then sends the event to
+    ``dead_letter_queue``: no event is lost silently. ``role`` is granted the start.
+    """
+    return events.Rule(
+        scope,
+        construct_id,
+        event_pattern=event_pattern,
+        schedule=schedule,
+        event_bus=event_bus,
+        targets=[
+            targets.SfnStateMachine(
+                machine,
+                input=target_input,
+                role=role,
+                dead_letter_queue=dead_letter_queue,
+                retry_attempts=DEFAULT_RETRY_ATTEMPTS,
+                max_event_age=DEFAULT_MAX_EVENT_AGE,
+            )
+        ],
+    )

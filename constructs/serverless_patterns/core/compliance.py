@@ -10,10 +10,11 @@ cdk-nag ids are written as its report prints them after "Acknowledge with"; guar
 are those of the AWS Guard rules registry (the AWS Config managed rule identifiers).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from aws_cdk import Acknowledgment, CfnResource, Validations
-
+from aws_cdk import Acknowledgment, CfnResource, Stack, Validations
 from constructs import IConstruct
 
 
@@ -186,6 +187,26 @@ CONCERNS = {
         "encrypts it at rest with an AWS-managed key. Keep secrets in Secrets Manager.",
         checkov=("CKV_AWS_173",),
     ),
+    "cluster-tasks": Concern(
+        "Task ids exist only at run time: the wildcard covers updating the scale-in "
+        "protection of this one cluster's tasks (ecs:UpdateTaskProtection), nothing else.",
+        cdk_nag=(IAM5,),
+    ),
+    "container-environment": Concern(
+        "The container environment holds only resource names and settings, never secrets "
+        "(keep those in Secrets Manager and pass them as container secrets).",
+        cdk_nag=("AwsSolutions::AwsSolutions-ECS2",),
+    ),
+    "ecr-authorization-token": Concern(
+        "ecr:GetAuthorizationToken supports no resource-level permissions; the execution "
+        "role pulls only this task's image (its other ECR actions name the repository).",
+        cdk_nag=(f"{IAM5}[Resource::*]",),
+    ),
+    "rule-without-targets": Concern(
+        "The rule has no targets, so nothing can fail to be delivered: it only counts the "
+        "matching events (MatchedEvents), which an alarm watches.",
+        cdk_nag=("Serverless::Serverless-EventBusDLQ",),
+    ),
 }
 
 
@@ -229,12 +250,21 @@ def _suppress(resource: CfnResource, concern: str, declared: Concern) -> None:
         _extend(resource, "guard", ["SuppressedRules"], guard)
 
 
-def _extend(resource: CfnResource, key: str, path: list[str], items: list[object]) -> None:
+def _extend(resource: CfnResource, key: str, path: list[str], items: Sequence[object]) -> None:
     """Append ``items`` to the list at ``path`` inside ``resource``'s metadata ``key``."""
-    metadata = resource.get_metadata(key) or ({} if path else [])
+    metadata: Any = resource.get_metadata(key) or ({} if path else [])
     node = metadata
     for part in path[:-1]:
         node = node.setdefault(part, {})
     listed = node.setdefault(path[-1], []) if path else node
     listed.extend(item for item in items if item not in listed)
     resource.add_metadata(key, metadata)
+
+
+def as_nag_prints(stack: Stack, value: str) -> str:
+    """``value`` as cdk-nag prints it in a finding id: literals as they are, references as
+    ``<LogicalId>``. Env-pinned stacks (and the partition-literals feature flag) turn the
+    region, account and partition into literals, so the id is never written by hand."""
+    resolved = stack.resolve(value)
+    parts = resolved["Fn::Join"][1] if isinstance(resolved, dict) else [resolved]
+    return "".join(part if isinstance(part, str) else f"<{part['Ref']}>" for part in parts)

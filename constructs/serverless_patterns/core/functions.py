@@ -5,12 +5,12 @@ from collections.abc import Mapping
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-
 from constructs import Construct
+
 from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.layers import powertools_layer
 from serverless_patterns.core.logs import log_group
-from serverless_patterns.core.props import merge
+from serverless_patterns.core.props import merge, options_of
 
 DEFAULT_RUNTIME = lambda_.Runtime.PYTHON_3_14
 DEFAULT_MEMORY_MB = 256
@@ -83,3 +83,13 @@ def python_function(
 def asset_code(path: str) -> lambda_.Code:
     """Code from a local folder, hashed on content only (no ``__pycache__``)."""
     return lambda_.Code.from_asset(path, exclude=["__pycache__", "*.pyc"])
+
+
+def effective_timeout(
+    options: lambda_.FunctionOptions | None, existing: lambda_.IFunction | None
+) -> Duration | None:
+    """The timeout of the function a construct uses: ``existing``'s if known (None for an
+    imported one), else the one ``options`` set for the function it builds, else the default."""
+    if existing is not None:
+        return existing.timeout if isinstance(existing, lambda_.Function) else None
+    return options_of(options).get("timeout") or DEFAULT_TIMEOUT

@@ -1,20 +1,18 @@
 """REST API service integrations: API Gateway writes to a service itself, no Lambda between."""
 
-import re
-
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
-
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
-from serverless_patterns.core.apis import Route
+
+from serverless_patterns.core.apis import JSON, Route, request_models
 
 #: The SQS message attribute that carries the job id (API Gateway's request id).
 JOB_ID_ATTRIBUTE = "job_id"
 #: SQS's largest message (SendMessage ``MessageBody``; the default ``MaximumMessageSize``):
 #: 1 MiB, counting the body and the message attributes' names, types and values.
 SQS_MAX_MESSAGE_BYTES = 1_048_576
-_JSON = "application/json"
 
 #: SQS refusals (query API errors, HTTP 400) and what the caller gets: a body over the
 #: queue's maximum size can never be queued (413); characters outside SQS's allowed set, or
@@ -103,18 +101,18 @@ def send_message_integration(
             request_parameters={
                 "integration.request.header.Content-Type": "'application/x-www-form-urlencoded'"
             },
-            request_templates={_JSON: _send_message_template(fifo, message_group_key)},
+            request_templates={JSON: _send_message_template(fifo, message_group_key)},
             integration_responses=[
                 apigw.IntegrationResponse(
                     status_code="202",
                     response_templates={
-                        _JSON: '{"job_id": "$context.requestId", "status": "pending"}'
+                        JSON: '{"job_id": "$context.requestId", "status": "pending"}'
                     },
                 ),
                 apigw.IntegrationResponse(
                     status_code="500",
                     selection_pattern=r"[45]\d{2}",
-                    response_templates={_JSON: _SEND_MESSAGE_ERROR},
+                    response_templates={JSON: _SEND_MESSAGE_ERROR},
                 ),
             ],
         ),
@@ -136,11 +134,8 @@ def add_route(
     method_responses: list[apigw.MethodResponse] | None = None,
     request_parameters: dict[str, bool] | None = None,
 ) -> apigw.Method:
-    """One route of ``api`` (model named like ``core.apis.add_routes`` names it)."""
-    models = None
-    if route.request_schema is not None:
-        model_id = re.sub(r"[^A-Za-z0-9]", "", route.key.title()) + "Model"
-        models = {_JSON: api.add_model(model_id, content_type=_JSON, schema=route.request_schema)}
+    """One route of ``api`` through ``integration``, validated by ``validator``."""
+    models = request_models(api, route)  # before the resource: the deployment hash's order
     return api.root.resource_for_path(route.path).add_method(
         route.method,
         integration,
@@ -157,6 +152,59 @@ def explain_invalid_bodies(api: apigw.RestApi) -> apigw.GatewayResponse:
         "BadRequestBody",
         type=apigw.ResponseType.BAD_REQUEST_BODY,
         templates={
-            _JSON: '{"message": "Invalid request body: $context.error.validationErrorString"}'
+            JSON: '{"message": "Invalid request body: $context.error.validationErrorString"}'
         },
+    )
+
+
+def start_execution_integration(
+    machine: sfn.StateMachine, *, role: iam.IRole, express: bool
+) -> tuple[apigw.Integration, list[apigw.MethodResponse]]:
+    """An API Gateway integration that starts ``machine`` with ``{"body": <request body>}``,
+    and the method responses the method needs for it.
+
+    Express: StartSyncExecution, the answer is the execution's output (500 when it fails;
+    CDK's integration declares its own method responses). Standard: StartExecution, the
+    answer is ``{"executionArn", "startDate"}`` at once. API Gateway acts as ``role``, which
+    is granted the start.
+    """
+    if express:
+        integration = apigw.StepFunctionsIntegration.start_execution(
+            machine, credentials_role=role, path=False, querystring=False
+        )
+        return integration, []
+    machine.grant_start_execution(role)
+    integration = apigw.AwsIntegration(
+        service="states",
+        action="StartExecution",
+        options=apigw.IntegrationOptions(
+            credentials_role=role,
+            passthrough_behavior=apigw.PassthroughBehavior.NEVER,
+            request_templates={JSON: start_execution_request(machine)},
+            integration_responses=[
+                apigw.IntegrationResponse(status_code="200"),
+                apigw.IntegrationResponse(status_code="400", selection_pattern=r"4\d{2}"),
+                apigw.IntegrationResponse(status_code="500", selection_pattern=r"5\d{2}"),
+            ],
+        ),
+    )
+    return integration, [apigw.MethodResponse(status_code=code) for code in ("200", "400", "500")]
+
+
+def start_execution_request(machine: sfn.IStateMachine) -> str:
+    """The mapping template of a StartExecution request with input ``{"body": <body>}``.
+
+    StartExecution's ``input`` is a string holding JSON, so the body's JSON is escaped into a
+    JSON string with ``$util.escapeJavaScript``. That function also escapes ``'`` as ``\\'``,
+    which is no JSON escape: API Gateway's reference says to turn it back into ``'``
+    (otherwise StartExecution answers 400 to ``O'Brien``). The template does so with a plain
+    text replacement of ``$util.escapeJavaScript("'")``, which needs no backslash in a VTL
+    string literal (VTL engines disagree on those).
+    """
+    return (
+        '#set($apostrophe = "\'")\n'
+        "#set($body = $util.escapeJavaScript($input.json('$'))"
+        ".replace($util.escapeJavaScript($apostrophe), $apostrophe))\n"
+        '{"stateMachineArn": "' + machine.state_machine_arn + '", '
+        '"input": "{\\"body\\": $body}"}'
     )

@@ -16,7 +16,6 @@ from pathlib import Path, PurePosixPath
 
 from aws_cdk import Stack
 from aws_cdk import aws_lambda as lambda_
-
 from constructs import Construct
 
 DISTRIBUTION = "aws-lambda-powertools"
@@ -69,7 +68,9 @@ def layer_distributions() -> list[metadata.Distribution]:
             requirement_name, _, marker = requirement.partition(";")
             extra = re.search(r"extra\s*==\s*['\"]([^'\"]+)['\"]", marker)
             if extra is None or extra.group(1) in extras:
-                pending.append((_NAME.match(requirement_name.strip()).group(0), frozenset()))
+                name_match = _NAME.match(requirement_name.strip())
+                assert name_match is not None  # every requirement starts with a name
+                pending.append((name_match.group(0), frozenset()))
     return sorted(found.values(), key=lambda d: _normalized(d.metadata["Name"]))
 
 
@@ -91,7 +92,7 @@ def layer_directory() -> Path:
             if _belongs_in_layer(PurePosixPath(file)):
                 destination = building / "python" / file
                 destination.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(distribution.locate_file(file), destination)
+                shutil.copyfile(str(distribution.locate_file(file)), destination)
     try:
         os.rename(building, target)
     except OSError:  # another process built it first

@@ -2,8 +2,8 @@
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
-
 from constructs import Construct
+
 from serverless_patterns.core.compliance import justify
 
 DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_MONTH

@@ -2,10 +2,12 @@
 
 from typing import Any
 
+from serverless_patterns.core.jsii_internals import struct_values
+
 
 def options_of(struct: Any | None) -> dict[str, Any]:
     """The keyword arguments a user explicitly set on a jsii struct (e.g. ``TablePropsV2``)."""
-    return dict(struct._values) if struct is not None else {}
+    return struct_values(struct) if struct is not None else {}
 
 
 def merge(defaults: dict[str, Any], override: Any | None) -> dict[str, Any]:

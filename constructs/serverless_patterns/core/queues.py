@@ -1,13 +1,16 @@
 """SQS queues: encrypted, TLS-only, each with a dead-letter queue kept 14 days."""
 
+from dataclasses import dataclass
+from typing import cast
+
 from aws_cdk import Duration, Names
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
-
 from constructs import Construct
+
 from serverless_patterns.core.compliance import justify
-from serverless_patterns.core.props import merge
+from serverless_patterns.core.props import merge, options_of
 from serverless_patterns.core.validation import Problems, is_alias, is_token
 
 DLQ_RETENTION = Duration.days(14)
@@ -20,9 +23,15 @@ MIN_LAMBDA_MAX_RECEIVE_COUNT = 5
 AWS_MANAGED_KEY_ALIAS = "alias/aws/sqs"
 #: AWS's guidance: a queue's visibility timeout is at least 6 x its consumer's timeout.
 VISIBILITY_TIMEOUT_FACTOR = 6
+#: Lambda's SQS event source: messages per batch without / with a batching window (FIFO
+#: queues take no window), the longest window, and the range of maximum concurrency.
+MAX_BATCH_SIZE = 10
+MAX_BATCH_SIZE_WITH_WINDOW = 10_000
+MAX_BATCHING_WINDOW_SECONDS = 300
+MAX_CONCURRENCY_RANGE = (2, 1000)
 
 
-def validate_lambda_max_receive_count(problems: Problems, option: str, value: int | None) -> None:
+def validate_lambda_max_receive_count(problems: Problems, option: str, value: float | None) -> None:
     """``value`` receives are allowed on a queue Lambda consumes: at least 5, at most 1,000."""
     if value is None or is_token(value):
         return
@@ -138,3 +147,127 @@ def consume(
     justify(mapping or function, "sqs-event-source")
     justify(function, "invoked-synchronously")
     return event_source
+
+
+@dataclass(frozen=True)
+class ResolvedQueue:
+    """What a construct's queue options amount to, as far as they are known at synth.
+
+    :param fifo: whether the queue is FIFO (None: an imported queue whose type is a token).
+    :param dead_letter_queue: where the queue redrives to, if known (given in ``queue_props``
+        or on an ``existing_queue`` defined in the app).
+    :param max_receive_count: receives before a message moves to the dead-letter queue: the
+        redrive policy's if known, else the one asked for, else the default.
+    """
+
+    fifo: bool | None
+    dead_letter_queue: sqs.IQueue | None
+    max_receive_count: int
+
+
+def resolve_queue(
+    problems: Problems,
+    prefix: str,
+    *,
+    props: sqs.QueueProps | None,
+    existing: sqs.IQueue | None,
+    max_receive_count: int | None = None,
+    consumer_timeout: Duration | None = None,
+    consumed_by_lambda: bool = True,
+) -> ResolvedQueue:
+    """Resolve ``queue_props`` / ``existing_queue`` (options named after ``prefix``) and check
+    that they agree: with ``max_receive_count``, with their dead-letter queue's type, and with
+    the visibility timeout the consumer needs (6 x ``consumer_timeout``)."""
+    options = options_of(props)
+    wiring: sqs.DeadLetterQueue | None = options.get("dead_letter_queue")
+    fifo: bool | None = bool(options.get("fifo"))
+    if existing is not None:
+        fifo = None if is_token(existing.fifo) else existing.fifo
+        wiring = existing.dead_letter_queue if isinstance(existing, sqs.Queue) else None
+    elif consumer_timeout is not None:
+        validate_visibility_timeout(
+            problems,
+            f"{prefix}queue_props.visibility_timeout",
+            options.get("visibility_timeout"),
+            consumer_timeout,
+        )
+    if wiring is None:
+        return ResolvedQueue(fifo, None, max_receive_count or DEFAULT_MAX_RECEIVE_COUNT)
+    wired = wiring.max_receive_count
+    if max_receive_count is not None and max_receive_count != wired:
+        problems.add(
+            f"{prefix}max_receive_count",
+            max_receive_count,
+            f"the queue's dead-letter queue says {wired}: omit it or make them equal",
+        )
+    if consumed_by_lambda:
+        validate_lambda_max_receive_count(
+            problems,
+            f"{prefix}{'existing_queue' if existing is not None else 'queue_props'}"
+            ".dead_letter_queue.max_receive_count",
+            wired,
+        )
+    dead_letters = wiring.queue
+    if fifo is not None and not is_token(dead_letters.fifo) and dead_letters.fifo != fifo:
+        problems.add(
+            f"{prefix}dead_letter_queue",
+            "FIFO" if dead_letters.fifo else "standard",
+            f"a {'FIFO' if fifo else 'standard'} queue needs a dead-letter queue of the same type",
+        )
+    return ResolvedQueue(fifo, dead_letters, cast(int, wired))  # a jsii number: int or token
+
+
+def validate_consumer(
+    problems: Problems,
+    prefix: str,
+    *,
+    batch_size: int | None,
+    max_batching_window: Duration | None,
+    max_concurrency: int | None,
+    function_options: lambda_.FunctionOptions | None,
+    fifo: bool | None,
+) -> None:
+    """What Lambda's SQS event source accepts (options named after ``prefix``).
+
+    Batches of 1 to 10 messages, up to 10,000 with a batching window of at most 5 minutes,
+    which FIFO queues do not take; a maximum concurrency of 2 to 1,000, which a reserved
+    concurrency below it would throttle.
+    """
+    window = max_batching_window
+    if window is not None and fifo:
+        problems.add(
+            f"{prefix}max_batching_window",
+            window.to_human_string(),
+            "Lambda supports no batching window on FIFO queues; drop it",
+        )
+    elif (
+        window is not None
+        and not is_token(window.to_seconds())
+        and window.to_seconds() > MAX_BATCHING_WINDOW_SECONDS
+    ):
+        problems.add(
+            f"{prefix}max_batching_window",
+            window.to_human_string(),
+            f"must be {MAX_BATCHING_WINDOW_SECONDS} seconds or less",
+        )
+    largest = MAX_BATCH_SIZE if window is None or fifo else MAX_BATCH_SIZE_WITH_WINDOW
+    if batch_size is not None and not is_token(batch_size) and not 1 <= batch_size <= largest:
+        fix = f"must be between 1 and {largest}"
+        if largest == MAX_BATCH_SIZE and not fifo:
+            fix += f" (up to {MAX_BATCH_SIZE_WITH_WINDOW} with a max_batching_window)"
+        problems.add(f"{prefix}batch_size", batch_size, fix)
+    problems.in_range(f"{prefix}max_concurrency", max_concurrency, *MAX_CONCURRENCY_RANGE)
+    reserved = options_of(function_options).get("reserved_concurrent_executions")
+    if (
+        reserved is not None
+        and max_concurrency is not None
+        and not is_token(reserved)
+        and not is_token(max_concurrency)
+        and reserved < max_concurrency
+    ):
+        problems.add(
+            f"{prefix}function_options.reserved_concurrent_executions",
+            reserved,
+            f"is below max_concurrency ({max_concurrency}): the queue would throttle the "
+            "consumer; lower max_concurrency or raise the reservation",
+        )

@@ -4,18 +4,14 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from aws_cdk import ArnFormat, Duration, Stack
-from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
-
 from constructs import Construct
-from serverless_patterns.core.alarms import PERIOD, alarm
+
+from serverless_patterns.core.alarms import PERIOD, alarms
 from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.props import merge, options_of
 from serverless_patterns.core.validation import Problems, is_token
@@ -61,12 +57,6 @@ COMPENSATION_RETRY = sfn.RetryProps(
 # ASL's own bounds for a retrier.
 MAX_RETRY_ATTEMPTS = 99_999_999
 MAX_RETRY_SECONDS = 99_999_999
-
-#: EventBridge trigger: retry a failed StartExecution (throttled, denied) up to EventBridge's
-#: ceiling of attempts within 6 hours, then send the event to the DLQ. The same policy as the
-#: EventRouter's targets: a failing start shows up in the DLQ alarm the same working day.
-TRIGGER_RETRY_ATTEMPTS = 185
-TRIGGER_MAX_EVENT_AGE = Duration.hours(6)
 
 _LAMBDA_INVOKE_ACTIONS = {"lambda:InvokeFunction"}
 
@@ -317,122 +307,29 @@ def state_machine_alarms(
     Express executions cannot be stopped (StopExecution is Standard-only), so they are never
     aborted: an alarm on that metric would never fire.
     """
-    found = [
-        alarm(
-            scope,
-            f"{construct_id}ExecutionsFailed",
+    watched = [
+        (
+            "ExecutionsFailed",
             machine.metric_failed(period=PERIOD, statistic="Sum"),
             "Executions failed: open the failed execution (or its logs) for the error.",
         ),
-        alarm(
-            scope,
-            f"{construct_id}ExecutionsTimedOut",
+        (
+            "ExecutionsTimedOut",
             machine.metric_timed_out(period=PERIOD, statistic="Sum"),
             "Executions timed out: a step hangs, or the timeout is too short.",
         ),
-        alarm(
-            scope,
-            f"{construct_id}ExecutionThrottled",
+        (
+            "ExecutionThrottled",
             machine.metric_throttled(period=PERIOD, statistic="Sum"),
             "Executions were throttled: starts exceed the account's Step Functions quota.",
         ),
     ]
     if not express:
-        found.append(
-            alarm(
-                scope,
-                f"{construct_id}ExecutionsAborted",
+        watched.append(
+            (
+                "ExecutionsAborted",
                 machine.metric_aborted(period=PERIOD, statistic="Sum"),
                 "Executions were stopped (aborted) before finishing: check who stopped them.",
             )
         )
-    return found
-
-
-def event_trigger(
-    scope: Construct,
-    construct_id: str,
-    machine: sfn.IStateMachine,
-    *,
-    dead_letter_queue: sqs.IQueue,
-    role: iam.IRole,
-    event_pattern: events.EventPattern | None = None,
-    schedule: events.Schedule | None = None,
-    event_bus: events.IEventBus | None = None,
-    target_input: events.RuleTargetInput | None = None,
-) -> events.Rule:
-    """A rule that starts ``machine`` on matching events or on ``schedule``.
-
-    The target retries a failed start with backoff for up to 6 hours, then sends the event to
-    ``dead_letter_queue``: no event is lost silently. ``role`` is granted the start.
-    """
-    return events.Rule(
-        scope,
-        construct_id,
-        event_pattern=event_pattern,
-        schedule=schedule,
-        event_bus=event_bus,
-        targets=[
-            targets.SfnStateMachine(
-                machine,
-                input=target_input,
-                role=role,
-                dead_letter_queue=dead_letter_queue,
-                retry_attempts=TRIGGER_RETRY_ATTEMPTS,
-                max_event_age=TRIGGER_MAX_EVENT_AGE,
-            )
-        ],
-    )
-
-
-def start_execution_integration(
-    machine: sfn.StateMachine, *, role: iam.IRole, express: bool
-) -> tuple[apigw.Integration, list[apigw.MethodResponse]]:
-    """An API Gateway integration that starts ``machine`` with ``{"body": <request body>}``,
-    and the method responses the method needs for it.
-
-    Express: StartSyncExecution, the answer is the execution's output (500 when it fails;
-    CDK's integration declares its own method responses). Standard: StartExecution, the
-    answer is ``{"executionArn", "startDate"}`` at once. API Gateway acts as ``role``, which
-    is granted the start.
-    """
-    if express:
-        integration = apigw.StepFunctionsIntegration.start_execution(
-            machine, credentials_role=role, path=False, querystring=False
-        )
-        return integration, []
-    machine.grant_start_execution(role)
-    integration = apigw.AwsIntegration(
-        service="states",
-        action="StartExecution",
-        options=apigw.IntegrationOptions(
-            credentials_role=role,
-            passthrough_behavior=apigw.PassthroughBehavior.NEVER,
-            request_templates={"application/json": start_execution_request(machine)},
-            integration_responses=[
-                apigw.IntegrationResponse(status_code="200"),
-                apigw.IntegrationResponse(status_code="400", selection_pattern=r"4\d{2}"),
-                apigw.IntegrationResponse(status_code="500", selection_pattern=r"5\d{2}"),
-            ],
-        ),
-    )
-    return integration, [apigw.MethodResponse(status_code=code) for code in ("200", "400", "500")]
-
-
-def start_execution_request(machine: sfn.IStateMachine) -> str:
-    """The mapping template of a StartExecution request with input ``{"body": <body>}``.
-
-    StartExecution's ``input`` is a string holding JSON, so the body's JSON is escaped into a
-    JSON string with ``$util.escapeJavaScript``. That function also escapes ``'`` as ``\\'``,
-    which is no JSON escape: API Gateway's reference says to turn it back into ``'``
-    (otherwise StartExecution answers 400 to ``O'Brien``). The template does so with a plain
-    text replacement of ``$util.escapeJavaScript("'")``, which needs no backslash in a VTL
-    string literal (VTL engines disagree on those).
-    """
-    return (
-        '#set($apostrophe = "\'")\n'
-        "#set($body = $util.escapeJavaScript($input.json('$'))"
-        ".replace($util.escapeJavaScript($apostrophe), $apostrophe))\n"
-        '{"stateMachineArn": "' + machine.state_machine_arn + '", '
-        '"input": "{\\"body\\": $body}"}'
-    )
+    return alarms(scope, construct_id, watched)

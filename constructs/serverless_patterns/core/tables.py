@@ -5,8 +5,8 @@ import enum
 from aws_cdk import CfnResource, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
-
 from constructs import Construct
+
 from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.props import merge
 
@@ -51,5 +51,7 @@ def grant(table: dynamodb.ITable, grantee: iam.IGrantable, access: TableAccess) 
     resource = table.node.default_child
     if isinstance(resource, CfnResource):
         logical_id = Stack.of(table).resolve(resource.logical_id)
-        justify(grantee.grant_principal, "table-indexes", f"[Resource::<{logical_id}.Arn>/index/*]")
+        principal = grantee.grant_principal  # a role defined in the app is a construct
+        if isinstance(principal, Construct):
+            justify(principal, "table-indexes", f"[Resource::<{logical_id}.Arn>/index/*]")
     return granted

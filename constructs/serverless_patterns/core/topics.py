@@ -8,8 +8,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
-
 from constructs import Construct
+
 from serverless_patterns.core import alarms
 from serverless_patterns.core.props import merge
 from serverless_patterns.core.validation import Problems, is_alias, is_token
@@ -116,11 +116,17 @@ def validate_filter_policies(
         _validate_body_policy(problems, f"{option}.filter_policy_with_message_body", body)
 
 
+def _non_empty_map(problems: Problems, option: str, policy: Any, shape: str) -> bool:
+    if isinstance(policy, Mapping) and policy:
+        return True
+    problems.add(option, policy, f"give a non-empty {shape} map")
+    return False
+
+
 def _validate_attribute_policy(
     problems: Problems, option: str, policy: Mapping[str, sns.SubscriptionFilter]
 ) -> None:
-    if not isinstance(policy, Mapping) or not policy:
-        problems.add(option, policy, "give a non-empty {attribute: sns.SubscriptionFilter} map")
+    if not _non_empty_map(problems, option, policy, "{attribute: sns.SubscriptionFilter}"):
         return
     combinations = 1
     for key, condition in policy.items():
@@ -141,8 +147,7 @@ def _validate_attribute_policy(
 def _validate_body_policy(
     problems: Problems, option: str, policy: Mapping[str, sns.FilterOrPolicy]
 ) -> None:
-    if not isinstance(policy, Mapping) or not policy:
-        problems.add(option, policy, "give a non-empty {field: sns.FilterOrPolicy} map")
+    if not _non_empty_map(problems, option, policy, "{field: sns.FilterOrPolicy}"):
         return
     combinations = _body_combinations(problems, option, policy, depth=1)
     _validate_limits(problems, option, len(policy), combinations)

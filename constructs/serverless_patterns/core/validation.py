@@ -59,6 +59,9 @@ class Problems:
                 self.add(option, name, "names must be unique; rename one of them")
             seen.add(name)
 
+    def __len__(self) -> int:
+        return len(self._lines)
+
     def raise_if_any(self) -> None:
         if self._lines:
             raise ValueError(f"Invalid {self._construct} options:\n" + "\n".join(self._lines))

@@ -8,14 +8,14 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_iam as iam
-
 from constructs import Construct
+
 from serverless_patterns.core.apis import (
     DEFAULT_BURST_LIMIT,
     DEFAULT_RATE_LIMIT,
     api_gateway_account,
 )
-from serverless_patterns.core.compliance import justify
+from serverless_patterns.core.compliance import as_nag_prints, justify
 from serverless_patterns.core.logs import log_group
 from serverless_patterns.core.props import merge
 
@@ -126,17 +126,10 @@ def grant_post_to_connections(stage: apigwv2.WebSocketStage, grantee: iam.IGrant
     grantee.grant_principal.add_to_principal_policy(
         iam.PolicyStatement(actions=["execute-api:ManageConnections"], resources=[connections])
     )
-    justify(
-        grantee.grant_principal,
-        "websocket-connections",
-        f"[Resource::{_as_nag_prints(stack, connections)}]",
-    )
-
-
-def _as_nag_prints(stack: Stack, value: str) -> str:
-    """``value`` as cdk-nag prints it in a finding id: literals as they are, references as
-    ``<LogicalId>``. Env-pinned stacks (and the partition-literals feature flag) turn the
-    region, account and partition into literals, so the id is never written by hand."""
-    resolved = stack.resolve(value)
-    parts = resolved["Fn::Join"][1] if isinstance(resolved, dict) else [resolved]
-    return "".join(part if isinstance(part, str) else f"<{part['Ref']}>" for part in parts)
+    principal = grantee.grant_principal  # a role defined in the app is a construct
+    if isinstance(principal, Construct):
+        justify(
+            principal,
+            "websocket-connections",
+            f"[Resource::{as_nag_prints(stack, connections)}]",
+        )

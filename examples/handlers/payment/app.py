@@ -18,7 +18,7 @@ import os
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeGuard
 
 import boto3
 from aws_lambda_powertools import Logger, Tracer
@@ -49,7 +49,7 @@ class PaymentProviderUnavailable(Exception):
     """The provider could not be reached: transient, the saga retries it."""
 
 
-def short_text(value: Any) -> bool:
+def short_text(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and 1 <= len(value) <= 64
 
 
@@ -149,7 +149,7 @@ OPERATIONS = {"charge": charge, "refund": refund}
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    operation = OPERATIONS.get(event.get("operation")) if isinstance(event, dict) else None
+    operation = OPERATIONS.get(event.get("operation", "")) if isinstance(event, dict) else None
     if operation is None:
         raise InvalidPaymentRequest(f"operation must be one of {sorted(OPERATIONS)}")
     return operation(event)

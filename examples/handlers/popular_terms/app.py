@@ -34,7 +34,7 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from aws_lambda_powertools import Logger, Tracer
@@ -47,6 +47,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 #: DynamoDB allows 100 actions per transaction: the marker and 99 terms.
 TERMS_PER_TRANSACTION = 99
@@ -215,7 +218,7 @@ def count_message(record: SQSRecord, invocation: Invocation) -> dict[str, Any]:
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> "PartialItemFailureResponse":
     return process_partial_response(
         event=event,
         record_handler=partial(count_message, invocation=Invocation()),

@@ -13,7 +13,7 @@ moves to the delivery dead-letter queue (alarmed).
 import json
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from aws_lambda_powertools import Logger, Tracer
@@ -25,6 +25,9 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from boto3.dynamodb.conditions import Key
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 #: Inbox entries expire (DynamoDB TTL) after this long; the messages table keeps the original.
 INBOX_TTL_SECONDS = 30 * 24 * 60 * 60
@@ -102,7 +105,7 @@ def deliver(record: SQSRecord) -> int:
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> "PartialItemFailureResponse":
     return process_partial_response(
         event=event, record_handler=deliver, processor=processor, context=context
     )

@@ -52,7 +52,7 @@ def allowed_host(host: str) -> bool:
 
 def checked(job: dict[str, Any]) -> tuple[str, str]:
     """The request's audience and text; ``InvalidNotification`` if it cannot be sent."""
-    audience, message = job.get("audience"), job.get("message")
+    audience, message = job.get("audience", ""), job.get("message", "")
     if audience not in AUDIENCES:
         raise InvalidNotification(f"audience must be one of {sorted(AUDIENCES)}")
     if not isinstance(message, str) or not message.strip():

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeGuard
 
 PENDING = "pending"
 RUNNING = "running"
@@ -45,7 +45,7 @@ def table() -> Any:
     return boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
 
 
-def is_job_id(value: Any) -> bool:
+def is_job_id(value: Any) -> TypeGuard[str]:
     """Job ids are API Gateway request ids (or SQS message ids): short, no ``#``."""
     return isinstance(value, str) and bool(_JOB_ID.match(value))
 

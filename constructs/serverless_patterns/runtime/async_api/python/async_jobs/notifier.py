@@ -16,7 +16,7 @@ Environment: ``TABLE_NAME``, ``CONNECTIONS_ENDPOINT`` (the WebSocket stage's cal
 
 import os
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from aws_lambda_powertools import Logger
@@ -40,6 +40,9 @@ from async_jobs import (
     table,
     websocket_json,
 )
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 logger = Logger()
 jobs = table()
@@ -89,7 +92,7 @@ def notify(record: DynamoDBRecord) -> int:
 
 
 @logger.inject_lambda_context
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> "PartialItemFailureResponse":
     return process_partial_response(
         event=event, record_handler=notify, processor=processor, context=context
     )

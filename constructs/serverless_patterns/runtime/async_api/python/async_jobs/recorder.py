@@ -21,7 +21,7 @@ import base64
 import os
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from aws_lambda_powertools import Logger
@@ -44,6 +44,9 @@ from async_jobs import (
     now,
     table,
 )
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 #: Why a job failed when the worker recorded no outcome on its last receive.
 NO_OUTCOME = (
@@ -127,7 +130,7 @@ def keep(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> "PartialItemFailureResponse":
     return process_partial_response(
         event=event, record_handler=keep, processor=processor, context=context
     )

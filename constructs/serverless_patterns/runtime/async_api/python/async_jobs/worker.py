@@ -38,7 +38,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import (
@@ -65,6 +65,9 @@ from async_jobs import (
     to_json,
 )
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+
 #: A result larger than this is not stored (a DynamoDB item holds at most 400 KB).
 MAX_RESULT_BYTES = 300_000
 MAX_ERROR_CHARS = 1_000
@@ -85,7 +88,9 @@ class ProcessorUnavailable(Exception):
     """The processor could not be imported: each job fails with the reason."""
 
 
-def handle(event: dict[str, Any], context: LambdaContext, process: Process) -> dict[str, Any]:
+def handle(
+    event: dict[str, Any], context: LambdaContext, process: Process
+) -> "PartialItemFailureResponse":
     """Run ``process`` for each message of an SQS batch; answer ``batchItemFailures``."""
     if FIFO:
         # Keep order: after a failure, the rest of that message group waits for a retry.
@@ -126,7 +131,7 @@ def load_or_fail(processor: str) -> Process:
 
 
 @logger.inject_lambda_context
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> "PartialItemFailureResponse":
     return handle(event, context, load_or_fail(os.environ["PROCESSOR"]))
 
 
