@@ -2,6 +2,7 @@
 
 import re
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import Annotations, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -336,7 +337,7 @@ class QueueWorkerService(Construct):
     # --- validation -----------------------------------------------------------------------
 
     @staticmethod
-    def _validate(problems: Problems, **given: object) -> None:
+    def _validate(problems: Problems, **given: Any) -> None:
         code, processor = given["code"], given["processor"]
         if not isinstance(code, str) or not Path(code).is_dir():
             problems.add("code", code, "give the folder of your worker code, e.g. 'workers/sms'")
@@ -417,5 +418,5 @@ class QueueWorkerService(Construct):
                     f"the queue's dead-letter queue says {wiring.max_receive_count}: omit it "
                     "or make them equal",
                 )
-            return wiring.queue, wiring.max_receive_count
+            return wiring.queue, int(wiring.max_receive_count)
         return None, max_receive_count or DEFAULT_MAX_RECEIVE_COUNT

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from aws_cdk import Duration, Stack
+from aws_cdk import aws_applicationautoscaling as autoscaling
 from aws_cdk import aws_ec2 as ec2
 from serverless_patterns import QueueWorkerService
 from serverless_patterns.queue_worker_service import RUNTIME
@@ -188,6 +189,14 @@ def test_the_task_role_allows_exactly_what_the_runtime_calls(template: dict[str,
                     actions if isinstance(actions, list) else [actions]
                 )
     assert granted == needed
+
+
+def test_the_scaling_policy_and_metric_are_exposed() -> None:
+    """The attributes a team builds on (dashboards, extra alarms) are the created resources."""
+    service = QueueWorkerService(Stack(new_app(), "Attributes"), "Worker", code=CODE)
+    assert isinstance(service.scaling_policy, autoscaling.StepScalingPolicy)
+    assert service.scaling_policy.node.id == "ScaleOnQueueDepth"
+    assert service.scaling_metric.label == "Messages waiting or in flight"
 
 
 @pytest.fixture(scope="module")

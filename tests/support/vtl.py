@@ -62,10 +62,9 @@ class Input:
     def __init__(self, body: str) -> None:
         self.body = body
 
-    def json(self, path: str) -> str:
-        """``$input.json('$')``: the body's JSON as a JSON string (only ``$`` is needed here)."""
-        assert path == "$", path
-        return json.dumps(json.loads(self.body), ensure_ascii=False, separators=(",", ":"))
+    def json(self, expression: str) -> str:
+        """``$input.json('$.a')``: the value at a simple dotted path, as JSON text."""
+        return json.dumps(self.path(expression), ensure_ascii=False, separators=(",", ":"))
 
     def path(self, expression: str) -> Any:
         """``$input.path('$.a.b')``: the value at a simple dotted path of the JSON body."""

@@ -60,14 +60,10 @@ def test_a_failed_execution_answers_500_with_its_error(responses: list[dict[str,
     assert json.loads(text) == {"error": "OrderRejected", "cause": "the order has no items"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: CDK's template puts $input.path('$.cause') unescaped into a JSON string; "
-    "a Lambda task's cause is itself JSON, so the 500 body is no JSON",
-)
 def test_a_failed_lambda_task_answers_500_with_json(responses: list[dict[str, Any]]) -> None:
     """A Lambda task's ``cause`` is the function's error as JSON ("Handling errors in Step
-    Functions workflows", step-functions/latest/dg/concepts-error-handling.html)."""
+    Functions workflows", step-functions/latest/dg/concepts-error-handling.html). CDK's own
+    template put it in quotes unescaped, so the 500 body was no JSON."""
     cause = json.dumps({"errorMessage": "no stock for 'book-42'", "errorType": "OutOfStock"})
     status, text = answer(
         responses, 200, {"status": "FAILED", "error": "OutOfStock", "cause": cause}
@@ -83,6 +79,5 @@ def test_refusals_and_service_errors_reach_the_caller(
     """StartSyncExecution refuses bad input with HTTP 400 (``InvalidExecutionInput``, its
     "Errors"): the caller gets a 4xx, never 200, and a service error stays a 5xx."""
     assert int(integration_response(responses, status)["StatusCode"]) == answered
-    if answered == 400:
-        _, text = answer(responses, status, {"__type": "InvalidExecutionInput", "message": "x"})
-        assert json.loads(text) == {"error": "Bad request!"}
+    _, text = answer(responses, status, {"__type": "InvalidExecutionInput", "message": "x"})
+    assert set(json.loads(text)) == {"error"}

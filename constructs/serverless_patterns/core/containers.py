@@ -64,10 +64,10 @@ def worker_network(
         },
     )
     if endpoints:
-        for name, service in GATEWAY_ENDPOINTS.items():
-            vpc.add_gateway_endpoint(f"{name}Endpoint", service=service)
-        for name, service in INTERFACE_ENDPOINTS.items():
-            vpc.add_interface_endpoint(f"{name}Endpoint", service=service)
+        for name, gateway in GATEWAY_ENDPOINTS.items():
+            vpc.add_gateway_endpoint(f"{name}Endpoint", service=gateway)
+        for name, interface in INTERFACE_ENDPOINTS.items():
+            vpc.add_interface_endpoint(f"{name}Endpoint", service=interface)
     return vpc, ec2.SubnetSelection(subnet_type=subnet_type), not endpoints
 
 
@@ -145,7 +145,7 @@ def scale_on_queue_depth(
         if tasks >= max_tasks:
             break
         tasks = min(tasks * 2, max_tasks)
-    policy = scaling.scale_on_metric(
+    scaling.scale_on_metric(
         "ScaleOnQueueDepth",
         metric=backlog,
         scaling_steps=steps,
@@ -153,6 +153,12 @@ def scale_on_queue_depth(
         cooldown=Duration.minutes(1),
         evaluation_periods=1,
     )
+    # scale_on_metric returns nothing: the policy is the scalable target's new child.
+    [policy] = [
+        child
+        for child in scaling.node.find_all()
+        if isinstance(child, autoscaling.StepScalingPolicy)
+    ]
     return backlog, policy
 
 

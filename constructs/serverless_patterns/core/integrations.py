@@ -157,6 +157,35 @@ def explain_invalid_bodies(api: apigw.RestApi) -> apigw.GatewayResponse:
     )
 
 
+#: StartSyncExecution's answer as the caller gets it: CDK's responses, with every value that
+#: goes into the JSON body written by ``$input.json`` (JSON text) instead of
+#: ``"$input.path(...)"`` (raw text in quotes): a Lambda task's ``cause`` is itself JSON, and
+#: in quotes it would make the 500 body invalid JSON.
+SYNC_EXECUTION_RESPONSES = [
+    apigw.IntegrationResponse(
+        status_code="200",
+        response_templates={
+            JSON: "#if($input.path('$.status').toString().equals(\"FAILED\"))\n"
+            "#set($context.responseOverride.status = 500)\n"
+            "{\"error\": $input.json('$.error'), \"cause\": $input.json('$.cause')}\n"
+            "#else\n"
+            "$input.path('$.output')\n"
+            "#end"
+        },
+    ),
+    apigw.IntegrationResponse(
+        status_code="400",
+        selection_pattern=r"4\d{2}",
+        response_templates={JSON: '{"error": "Bad request!"}'},
+    ),
+    apigw.IntegrationResponse(
+        status_code="500",
+        selection_pattern=r"5\d{2}",
+        response_templates={JSON: '{"error": "The workflow service failed: try again later."}'},
+    ),
+]
+
+
 def start_execution_integration(
     machine: sfn.StateMachine, *, role: iam.IRole, express: bool
 ) -> tuple[apigw.Integration, list[apigw.MethodResponse]]:
@@ -170,7 +199,11 @@ def start_execution_integration(
     """
     if express:
         integration = apigw.StepFunctionsIntegration.start_execution(
-            machine, credentials_role=role, path=False, querystring=False
+            machine,
+            credentials_role=role,
+            path=False,
+            querystring=False,
+            integration_responses=SYNC_EXECUTION_RESPONSES,
         )
         return integration, []
     machine.grant_start_execution(role)

@@ -56,7 +56,8 @@ MAX_ERROR_CHARS = 1_000
 #: How long a task stays protected after each renewal: lapses soon after a worker hangs.
 PROTECTION_MINUTES = 5
 
-Process = Callable[[dict[str, Any]], Any]
+#: ``process(job)``, or ``process(job, *, job_id)`` when it asks for the id.
+Process = Callable[..., Any]
 
 
 def log(level: str, message: str, **fields: Any) -> None:
