@@ -14,6 +14,7 @@ import boto3
 import pytest
 
 from tests.support.emulation import Emulation, Failure, receive_all
+from tests.support.emulation.streams import StreamPoller
 
 HANDLER = """
 import json
@@ -292,11 +293,24 @@ def test_batches_hold_at_most_batch_size_records_and_filtered_records_are_not_se
 def test_latest_starts_after_the_records_already_in_the_stream(
     deploy: Callable[[dict[str, Any]], Emulation],
 ) -> None:
-    """services-ddb-params.html: ``StartingPosition`` ``LATEST`` reads only new records."""
+    """services-ddb-params.html: ``StartingPosition`` ``LATEST`` reads only the records
+    written after the mapping starts; ``TRIM_HORIZON`` all the stream holds."""
     emulation = deploy(stream_template(StartingPosition="LATEST"))
+    write(emulation, "old")
+    poller = emulation.stream(FUNCTION)
+    latest = StreamPoller(poller.function, poller.stream_arn, poller.mapping, poller.deliver)
+    horizon = StreamPoller(
+        poller.function,
+        poller.stream_arn,
+        poller.mapping | {"StartingPosition": "TRIM_HORIZON"},
+        poller.deliver,
+    )
     write(emulation, "new")
-    emulation.stream(FUNCTION).run()
+
+    latest.run()
     assert batches(emulation) == [["new"]]
+    horizon.run()
+    assert batches(emulation)[1:] == [["old", "new"]]
 
 
 # --- SNS subscriptions ---------------------------------------------------------------------
