@@ -1,7 +1,7 @@
 """Session-wide fixtures: the reference app is built and synthesized once per session."""
 
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -11,6 +11,8 @@ import pytest
 from moto import mock_aws
 
 from examples.app import REFERENCE_STACKS, SynthesizedApp, synthesize
+from tests.support.aws import reuse_resource_classes
+from tests.support.emulation import Emulation
 from tests.support.lint import background_cfn_lint, background_checkov, background_type_check
 
 
@@ -69,14 +71,18 @@ def fake_aws_session() -> boto3.Session:
     """One boto3 session with fake credentials for every emulated test.
 
     botocore loads each service's model once per session (~0.1 s a service); a fresh session
-    per test, moto's default, spent more than the tests themselves.
+    per test, moto's default, spent more than the tests themselves. The classes of boto3's
+    resources (``boto3.resource("dynamodb")``, which every handler module calls on import)
+    are built once per session too.
     """
-    return boto3.Session(
+    session = boto3.Session(
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
         aws_session_token="testing",
         region_name="us-east-1",
     )
+    reuse_resource_classes(session)
+    return session
 
 
 @pytest.fixture
@@ -97,3 +103,13 @@ def aws(monkeypatch: pytest.MonkeyPatch, fake_aws_session: boto3.Session) -> Ite
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", fake_aws_session)
     with mock_aws(config={"core": {"reset_boto3_session": False}}):
         yield
+
+
+@pytest.fixture
+def emulate(
+    aws: None, reference_app: SynthesizedApp, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[str], Emulation]:
+    """``emulate(stack_id)``: that reference stack deployed to moto (tests/support/emulation)."""
+    return lambda stack_id: Emulation(
+        reference_app.templates[stack_id], monkeypatch, reference_app.outdir
+    )

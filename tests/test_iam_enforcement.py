@@ -22,15 +22,10 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.async_api.emulation import (
-    CONTEXT,
-    WELCOME,
-    WORKER_HANDLER,
-    load_runtime,
-    plain_environment,
-)
+from tests.async_api.jobs import CONTEXT, WELCOME, WORKER_HANDLER
 from tests.support.aws import create_table, create_table_from_template, load_handler
 from tests.support.cdk import resources
+from tests.support.emulation import Emulation
 from tests.support.events import LambdaContext, rest_api_event, sqs_event, websocket_event
 from tests.support.iam import PolicyNotEvaluable, acting_as, by_logical_id
 
@@ -219,16 +214,15 @@ def async_api(templates: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 @pytest.fixture
 def worker(
-    aws: None, async_api: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    emulate: Callable[[str], Emulation], monkeypatch: pytest.MonkeyPatch
 ) -> tuple[ModuleType, Callable[..., Any]]:
     """The worker runtime and the reference stack's ``process(job)`` (email through SES)."""
-    monkeypatch.setenv("TABLE_NAME", create_table_from_template(async_api))
-    function = async_api["Resources"][function_id(async_api, WORKER_HANDLER)]["Properties"]
-    for name, value in plain_environment(function).items():
+    emulation = emulate("AsyncApi")
+    function = emulation.functions[function_id(emulation.template, WORKER_HANDLER)]
+    for name, value in function.environment.items():
         monkeypatch.setenv(name, value)
     boto3.client("sesv2").create_email_identity(EmailIdentity="example.com")
-    runtime = load_runtime("worker", monkeypatch)
-    return runtime, load_handler("examples/handlers/notifications/app.py").process
+    return function.module, load_handler("examples/handlers/notifications/app.py").process
 
 
 def run_worker(
@@ -317,14 +311,16 @@ def test_the_notifier_may_post_to_connections_of_its_websocket_api_only(
 
 @pytest.mark.parametrize("removed", [None, "sqs:SendMessage"])
 def test_the_recorder_forwards_to_the_dead_letter_queue_only_with_send_message(
-    aws: None, async_api: dict[str, Any], monkeypatch: pytest.MonkeyPatch, removed: str | None
+    emulate: Callable[[str], Emulation],
+    async_api: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    removed: str | None,
 ) -> None:
     """SendMessage acts on the queue's ARN ("Actions, resources, and condition keys for Amazon
     SQS", service-authorization/latest/reference/list_amazonsqs.html)."""
-    monkeypatch.setenv("TABLE_NAME", create_table_from_template(async_api))
+    emulation = emulate("AsyncApi")
     recorder = function_id(async_api, "async_jobs.recorder.handler")
-    function = async_api["Resources"][recorder]["Properties"]
-    for name, value in plain_environment(function).items():
+    for name, value in emulation.functions[recorder].environment.items():
         monkeypatch.setenv(name, value)
     sqs = boto3.client("sqs")
     [dead_letters] = [
@@ -332,12 +328,11 @@ def test_the_recorder_forwards_to_the_dead_letter_queue_only_with_send_message(
         for logical_id in resources(async_api, "AWS::SQS::Queue")
         if logical_id.startswith("NotificationsDeadLetterQueue")
     ]
-    dead_letter_url = sqs.create_queue(QueueName=dead_letters)["QueueUrl"]
-    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", dead_letter_url)
+    dead_letter_url = emulation.ref(dead_letters)
     source = sqs.create_queue(QueueName="recorder-queue")["QueueUrl"]
     sqs.send_message(QueueUrl=source, MessageBody=json.dumps(WELCOME))
     messages = sqs.receive_message(QueueUrl=source, MessageSystemAttributeNames=["All"])["Messages"]
-    module = load_runtime("recorder", monkeypatch)
+    module = emulation.functions[recorder].module
     template = without_action(async_api, recorder, removed) if removed else async_api
 
     with acting_as(template, recorder, by_logical_id(async_api)) as denied:
@@ -503,15 +498,18 @@ WRITES = [
 
 @pytest.mark.parametrize("read_only", [False, True])
 def test_the_connections_function_subscribes_only_with_write_access(
-    aws: None, async_api: dict[str, Any], monkeypatch: pytest.MonkeyPatch, read_only: bool
+    emulate: Callable[[str], Emulation],
+    async_api: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    read_only: bool,
 ) -> None:
     """A subscription is written on ``$connect``: with the table granted read-only (the
     mutation the issue's snapshot alone caught), the call is refused."""
-    monkeypatch.setenv("TABLE_NAME", create_table_from_template(async_api))
+    emulation = emulate("AsyncApi")
     function = function_id(async_api, "async_jobs.connections.handler")
-    for name, value in plain_environment(async_api["Resources"][function]["Properties"]).items():
+    for name, value in emulation.functions[function].environment.items():
         monkeypatch.setenv(name, value)
-    connections = load_runtime("connections", monkeypatch)
+    connections = emulation.functions[function].module
     role = async_api
     for action in WRITES if read_only else []:
         role = without_action(role, function, action)

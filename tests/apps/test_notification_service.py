@@ -2,38 +2,25 @@
 
 The jobs queue (with its redrive policy), both tables and the topic with its SMS
 subscriptions (filter policies as synthesized) come from the ``NotificationService``
-template; the worker is the AsyncApi runtime wrapping the app's ``process``, fed by the
-AsyncApi emulation's SQS poller. moto accepts SMS subscriptions but does not record what a
-topic texts, so each SMS subscription has a probe queue with the same filter policy: SNS
-filters the same way whatever the endpoint, and the probe sees what the phone would.
+template, deployed by tests/support/emulation; the worker is the AsyncApi runtime wrapping
+the app's ``process``, run by its queue's event source mapping. moto accepts SMS
+subscriptions but does not record what a topic texts, so each SMS subscription has a probe
+queue with the same filter policy: SNS filters the same way whatever the endpoint, and the
+probe sees what the phone would.
 """
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
 
-from tests.apps.emulation import (
-    create_tables,
-    environment,
-    function_at,
-    logical_id_at,
-    set_environment,
-)
-from tests.async_api.emulation import (
-    CONTEXT,
-    Queues,
-    create_queues,
-    load_runtime,
-    start_recorder,
-)
-from tests.fan_out.emulation import receive_all
-from tests.support.aws import load_handler
-from tests.support.cdk import resources
+from tests.async_api.jobs import Queues
+from tests.support.cdk import logical_id_at, resources
+from tests.support.emulation import Emulation, receive_all
 
 STACK = "NotificationService"
 ON_CALL, BOTH, UPDATES = "+12025550100", "+12025550101", "+12025550102"
@@ -48,15 +35,13 @@ POISON = {"audience": "on-call", "message": "Reset your password at https://bit.
 
 @dataclass
 class Service:
-    worker: ModuleType
-    app: ModuleType
     queues: Queues
     jobs: Any
     records: Any
     probes: dict[str, str]  # phone number -> probe queue
 
     def run(self) -> int:
-        return self.queues.poll(lambda event: self.worker.handle(event, CONTEXT, self.app.process))
+        return self.queues.poll()
 
     def texts(self) -> dict[str, list[str]]:
         """What each phone number was sent (from its probe), with the SMS attributes checked."""
@@ -87,40 +72,32 @@ def sms_subscriptions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-def deploy_topic(template: dict[str, Any]) -> tuple[str, dict[str, str]]:
-    """The topic, its SMS subscriptions and a probe queue per subscription."""
+def probe_queues(emulation: Emulation) -> dict[str, str]:
+    """A probe queue per SMS subscription, subscribed with the same filter policy."""
     sns, sqs = boto3.client("sns"), boto3.client("sqs")
-    arn = sns.create_topic(Name="SubscribedUsers")["TopicArn"]
     probes = {}
-    for phone, properties in sms_subscriptions(template).items():
-        policy = {"FilterPolicy": json.dumps(properties["FilterPolicy"])}
-        sns.subscribe(TopicArn=arn, Protocol="sms", Endpoint=phone, Attributes=policy)
+    for phone, properties in sms_subscriptions(emulation.template).items():
         probes[phone] = sqs.create_queue(QueueName=f"probe-{phone.lstrip('+')}")["QueueUrl"]
         probe_arn = sqs.get_queue_attributes(QueueUrl=probes[phone], AttributeNames=["QueueArn"])
         sns.subscribe(
-            TopicArn=arn,
+            TopicArn=emulation.resolve(properties["TopicArn"]),
             Protocol="sqs",
             Endpoint=probe_arn["Attributes"]["QueueArn"],
-            Attributes=policy,
+            Attributes={"FilterPolicy": json.dumps(properties["FilterPolicy"])},
         )
-    return arn, probes
+    return probes
 
 
 @pytest.fixture
-def service(aws: None, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Service:
-    refs = create_tables(template)
-    topic_arn, probes = deploy_topic(template)
-    refs[logical_id_at(template, "SubscribedUsers")] = topic_arn
-    variables = environment(function_at(template, "Notifications/Function"), refs)
-    set_environment(monkeypatch, variables)
+def service(emulate: Callable[[str], Emulation]) -> Service:
+    emulation = emulate(STACK)
+    variables = emulation.function("Notifications/Function").environment
     dynamodb = boto3.resource("dynamodb")
     return Service(
-        worker=load_runtime("worker", monkeypatch),
-        app=load_handler("examples/handlers/sms_notifications/app.py"),
-        queues=start_recorder(create_queues(template), template, monkeypatch),
+        queues=Queues.of(emulation),
         jobs=dynamodb.Table(variables["TABLE_NAME"]),
         records=dynamodb.Table(variables["RECORDS_TABLE"]),
-        probes=probes,
+        probes=probe_queues(emulation),
     )
 
 

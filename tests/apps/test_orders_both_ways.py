@@ -2,35 +2,25 @@
 
 The sync side is the SyncApi function (``sync_app.handler``) called with REST proxy events;
 the async side is what follows ``POST /orders`` on the AsyncApi: the message API Gateway
-queues, the AsyncApi runtime's worker wrapping ``async_app.process`` (fed by the AsyncApi
-emulation's SQS poller), the jobs table's stream read with the template's filter, and the
-notifier posting the outcome to a WebSocket subscriber. Tables, queue and stream filter come
-from the ``OrdersBothWays`` template; each function gets the environment it declares.
+queues, the AsyncApi runtime's worker wrapping ``async_app.process`` (run by its queue's
+event source mapping), the jobs table's stream event source with the template's filter, and
+the notifier posting the outcome to a WebSocket subscriber. The ``OrdersBothWays`` template
+is deployed by tests/support/emulation; each function runs with the environment it declares.
 """
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
 
-from tests.apps.emulation import create_tables, environment, function_at, load_app, set_environment
-from tests.async_api.emulation import (
-    CONNECTIONS_ENDPOINT,
-    CONTEXT,
-    Queues,
-    Stream,
-    create_queues,
-    load_runtime,
-    posted,
-    start_recorder,
-)
-from tests.fan_out.emulation import receive_all
+from tests.async_api.jobs import Queues
 from tests.support.cdk import ROOT
-from tests.support.events import LambdaContext, rest_api_event, websocket_event
+from tests.support.emulation import Emulation, posted, receive_all
+from tests.support.events import rest_api_event, websocket_event
 
 STACK = "OrdersBothWays"
 ORDER = {
@@ -43,19 +33,16 @@ UNKNOWN_SKU = {"customer_id": "c-7", "items": [{"sku": "gift-card-9", "quantity"
 
 @dataclass
 class BothWays:
-    sync: ModuleType
-    worker: ModuleType
-    process: ModuleType
-    connections: ModuleType
-    notifier: ModuleType
+    emulation: Emulation
     queues: Queues
-    stream: Stream
     orders: Any
     jobs: Any
 
+    def call(self, path: str, event: dict[str, Any]) -> Any:
+        return self.emulation.function(path).invoke(event)
+
     def place_sync(self, request: dict[str, Any]) -> tuple[int, Any]:
-        event = rest_api_event("POST", "/orders", body=request)
-        response = self.sync.handler(event, LambdaContext())
+        response = self.call("SyncOrders/Function", rest_api_event("POST", "/orders", body=request))
         return response["statusCode"], json.loads(response["body"])
 
     def get_sync(self, order_id: str) -> tuple[int, Any]:
@@ -65,23 +52,31 @@ class BothWays:
             resource="/orders/{order_id}",
             path_parameters={"order_id": order_id},
         )
-        response = self.sync.handler(event, LambdaContext())
+        response = self.call("SyncOrders/Function", event)
         return response["statusCode"], json.loads(response["body"])
 
     def place_async(self, request: dict[str, Any], connection_id: str) -> str:
         """POST as API Gateway queues it, with a WebSocket client following the job."""
         job_id = str(uuid.uuid4())
-        self.connections.handler(
-            websocket_event("$connect", connection_id, query={"job_id": job_id}), LambdaContext()
+        self.call(
+            "AsyncOrders/ConnectionsFunction",
+            websocket_event("$connect", connection_id, query={"job_id": job_id}),
         )
         self.queues.send(request, job_id)
         return job_id
 
     def work(self) -> None:
         """The worker drains the queue; the notifier tells subscribers what finished."""
-        self.queues.poll(lambda event: self.worker.handle(event, CONTEXT, self.process.process))
-        answer = self.notifier.handler(self.stream.event(), CONTEXT)
-        assert answer == {"batchItemFailures": []}
+        self.queues.poll()
+        notifier = self.emulation.stream("AsyncOrders/NotifierFunction")
+        before = len(self.emulation.invocations)
+        notifier.run()
+        answers = [
+            call.result
+            for call in self.emulation.invocations[before:]
+            if call.function == notifier.function.logical_id
+        ]
+        assert answers and all(answer == {"batchItemFailures": []} for answer in answers)
 
     def job(self, job_id: str) -> dict[str, Any]:
         return plain(self.jobs.get_item(Key={"pk": job_id, "sk": "job"})["Item"])
@@ -96,28 +91,16 @@ def plain(value: Any) -> Any:
 
 
 @pytest.fixture
-def both(
-    aws: None, templates: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
-) -> BothWays:
-    template = templates[STACK]
-    refs = create_tables(template)
-    set_environment(monkeypatch, environment(function_at(template, "SyncOrders/Function"), refs))
-    sync = load_app("order_placement", "sync_app", monkeypatch)
+def both(emulate: Callable[[str], Emulation]) -> BothWays:
+    emulation = emulate(STACK)
     # The AsyncApi's functions: TABLE_NAME is the jobs table there.
-    worker_environment = environment(function_at(template, "AsyncOrders/Function"), refs)
-    set_environment(monkeypatch, worker_environment)
-    monkeypatch.setenv("CONNECTIONS_ENDPOINT", CONNECTIONS_ENDPOINT)
+    variables = emulation.function("AsyncOrders/Function").environment
     dynamodb = boto3.resource("dynamodb")
     return BothWays(
-        sync=sync,
-        worker=load_runtime("worker", monkeypatch),
-        process=load_app("order_placement", "async_app", monkeypatch),
-        connections=load_runtime("connections", monkeypatch),
-        notifier=load_runtime("notifier", monkeypatch),
-        queues=start_recorder(create_queues(template), template, monkeypatch),
-        stream=Stream(worker_environment["TABLE_NAME"], template),
-        orders=dynamodb.Table(worker_environment["ORDERS_TABLE"]),
-        jobs=dynamodb.Table(worker_environment["TABLE_NAME"]),
+        emulation=emulation,
+        queues=Queues.of(emulation),
+        orders=dynamodb.Table(variables["ORDERS_TABLE"]),
+        jobs=dynamodb.Table(variables["TABLE_NAME"]),
     )
 
 

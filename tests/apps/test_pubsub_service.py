@@ -7,7 +7,7 @@ FanOut emulation's poller, which acts like Lambda's SQS event source mapping.
 """
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -24,38 +24,48 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from tests.apps.emulation import (
-    create_tables,
-    environment,
-    function_at,
-    logical_id_at,
-    set_environment,
-)
-from tests.fan_out.emulation import Deployment, deploy, drain, receive_all
-from tests.support.aws import load_handler
-from tests.support.events import LambdaContext, rest_api_event, sqs_event
+from tests.support.emulation import Emulation, receive_all
+from tests.support.events import rest_api_event, sqs_event
+from tests.support.sqs_poller import Drained
 
 STACK = "PubSubService"
 SERVERLESS = "Serverless queues absorb bursts. Queues retry; the queues never lose a message!"
 DATABASES = "Databases scale; serverless databases scale to zero."
 
 
+PATHS = {
+    "api": "Api/Function",
+    "delivery": "PublishedMessages/delivery/Consumer",
+    "counter": "PublishedMessages/popular-terms/Consumer",
+}
+
+
 @dataclass
 class PubSub:
+    emulation: Emulation
     api: ModuleType
     delivery: ModuleType
     counter: ModuleType
-    topic: Deployment
 
     def call(self, method: str, path: str, **event: Any) -> tuple[int, Any]:
-        response = self.api.handler(rest_api_event(method, path, **event), LambdaContext())
+        response = self.emulation.function(PATHS["api"]).invoke(
+            rest_api_event(method, path, **event)
+        )
         return response["statusCode"], json.loads(response["body"])
 
     def queue(self, subscriber: str) -> str:
-        return self.topic.subscribers[subscriber].queue_url
+        url = self.emulation.subscriber(subscriber).queue_url
+        assert url is not None
+        return url
+
+    def drain(self, subscriber: str) -> Drained:
+        """The subscriber's queue, consumed by its function's event source mapping."""
+        return self.emulation.drain(self.emulation.subscriber(subscriber).endpoint)
 
     def dead_letters(self, subscriber: str) -> list[dict[str, Any]]:
-        return receive_all(self.topic.subscribers[subscriber].dead_letter_queue_url)
+        url = self.emulation.subscriber(subscriber).dead_letter_queue_url
+        assert url is not None
+        return receive_all(url)
 
 
 @pytest.fixture
@@ -64,19 +74,17 @@ def template(templates: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def pubsub(aws: None, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> PubSub:
-    refs = create_tables(template)
-    topic = deploy(template)
-    refs[logical_id_at(template, "PublishedMessages/Topic")] = topic.topic_arn
+def pubsub(emulate: Callable[[str], Emulation], monkeypatch: pytest.MonkeyPatch) -> PubSub:
+    """The stack deployed; each function's module, its environment also set here for the
+    tests that call a module's functions directly."""
+    emulation = emulate(STACK)
     modules = {}
-    for name, path, folder in (
-        ("api", "Api/Function", "pubsub_api"),
-        ("delivery", "PublishedMessages/delivery/Consumer", "pubsub_delivery"),
-        ("counter", "PublishedMessages/popular-terms/Consumer", "popular_terms"),
-    ):
-        set_environment(monkeypatch, environment(function_at(template, path), refs))
-        modules[name] = load_handler(f"examples/handlers/{folder}/app.py")
-    return PubSub(topic=topic, **modules)
+    for name, path in PATHS.items():
+        function = emulation.function(path)
+        for variable, value in function.environment.items():
+            monkeypatch.setenv(variable, value)
+        modules[name] = function.module
+    return PubSub(emulation, **modules)
 
 
 def register(pubsub: PubSub, kind: str, name: str) -> str:
@@ -147,14 +155,14 @@ def test_subscribers_receive_the_messages_of_their_topics_only(pubsub: PubSub) -
     assert inbox(pubsub, ids["ada"]) == inbox(pubsub, ids["alan"]) == []
     assert pubsub.api.messages.scan()["Items"] == []
 
-    delivered = drain(pubsub.topic.subscribers["delivery"], pubsub.delivery)
+    delivered = pubsub.drain("delivery")
 
     assert len(delivered.processed) == 2 and delivered.failed_invocations == 0
     assert inbox(pubsub, ids["ada"]) == [SERVERLESS]
     assert inbox(pubsub, ids["alan"]) == [DATABASES]
     # A duplicate delivery writes the same inbox entry again: still one copy each.
     resend(delivered.processed, pubsub.queue("delivery"))
-    drain(pubsub.topic.subscribers["delivery"], pubsub.delivery)
+    pubsub.drain("delivery")
     assert inbox(pubsub, ids["ada"]) == [SERVERLESS]
     assert inbox(pubsub, ids["alan"]) == [DATABASES]
     # The messages table keeps what was published.
@@ -173,7 +181,7 @@ def test_popular_terms_count_every_message_once_even_when_delivered_twice(
     pubsub: PubSub,
 ) -> None:
     publish_one_message_per_topic(pubsub)
-    counted = drain(pubsub.topic.subscribers["popular-terms"], pubsub.counter)
+    counted = pubsub.drain("popular-terms")
     assert len(counted.processed) == 2 and counted.failed_invocations == 0
 
     # "queues" 3x, "serverless" 2x (once per message), "databases" 2x, "scale" 2x; stop
@@ -184,7 +192,7 @@ def test_popular_terms_count_every_message_once_even_when_delivered_twice(
 
     resend(counted.processed, pubsub.queue("popular-terms"))
     resend(counted.processed[:1], pubsub.queue("popular-terms"))
-    again = drain(pubsub.topic.subscribers["popular-terms"], pubsub.counter)
+    again = pubsub.drain("popular-terms")
     assert len(again.processed) == 3 and again.failed_invocations == 0
     assert popular(pubsub, limit="4") == top
     assert dict(popular(pubsub, limit="100"))["bursts"] == 1
@@ -207,7 +215,7 @@ def test_a_long_message_is_counted_in_parts_each_exactly_once(
     assert pubsub.counter.count_once(f"counted#{message_id}#0", [(w, 1) for w in words[:10]])
 
     resend([message, message], pubsub.queue("popular-terms"))
-    drain(pubsub.topic.subscribers["popular-terms"], pubsub.counter)
+    pubsub.drain("popular-terms")
 
     assert sorted(popular(pubsub, limit="100")) == [(word, 1) for word in words]
     table = pubsub.counter.word_counts
@@ -223,8 +231,8 @@ def test_unreadable_messages_end_in_the_dead_letter_queues_and_count_nothing(
         boto3.client("sqs").send_message(
             QueueUrl=pubsub.queue(subscriber), MessageBody='{"text": "no id here"}'
         )
-    drain(pubsub.topic.subscribers["delivery"], pubsub.delivery)
-    drain(pubsub.topic.subscribers["popular-terms"], pubsub.counter)
+    pubsub.drain("delivery")
+    pubsub.drain("popular-terms")
 
     for subscriber in ("delivery", "popular-terms"):
         [dead] = pubsub.dead_letters(subscriber)
@@ -310,7 +318,8 @@ def test_a_publish_sns_refuses_answers_503_and_stores_nothing(
     pubsub: PubSub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # SNS refuses the publish (here: the topic is gone, a ClientError).
-    monkeypatch.setenv("TOPIC_ARN", pubsub.topic.topic_arn + "-gone")
+    api = pubsub.emulation.function(PATHS["api"])
+    api.environment["TOPIC_ARN"] = pubsub.emulation.ref("PublishedMessages/Topic") + "-gone"
     status, body = publish_and_fail(pubsub)
     assert (status, body) == (
         503,
@@ -356,7 +365,7 @@ def test_a_publish_that_times_out_answers_503_and_stores_nothing(
     # The retry the 503 asks for goes through, and delivery stores the message.
     status, body = publish(pubsub, register(pubsub, "publisher", "wire"), "news", "hello")
     assert status == 202
-    drain(pubsub.topic.subscribers["delivery"], pubsub.delivery)
+    pubsub.drain("delivery")
     [stored] = pubsub.api.messages.scan()["Items"]
     assert stored["id"] == body["message_id"]
 
@@ -376,7 +385,9 @@ def test_a_slow_sns_answers_503_before_the_function_times_out(
     worst = attempts * (config.connect_timeout + config.read_timeout) + sum(
         2**retry for retry in range(attempts - 1)
     )
-    timeout = function_at(template, "Api/Function")["Timeout"]
+    timeout = template["Resources"][pubsub.emulation.logical_id(PATHS["api"])]["Properties"][
+        "Timeout"
+    ]
     assert worst < timeout, (worst, timeout)
 
 
@@ -397,7 +408,7 @@ def test_popular_terms_spread_over_shards_and_merge_into_the_exact_top(pubsub: P
     newsroom = register(pubsub, "publisher", "newsroom")
     for occurrences, word in enumerate(ALPHABET, start=1):
         assert publish(pubsub, newsroom, "radio", " ".join([word] * occurrences))[0] == 202
-    drain(pubsub.topic.subscribers["popular-terms"], pubsub.counter)
+    pubsub.drain("popular-terms")
 
     items = pubsub.counter.word_counts.scan(
         FilterExpression="begins_with(pk, :term)", ExpressionAttributeValues={":term": "term#"}
@@ -471,7 +482,9 @@ def returned_to_queue(pubsub: PubSub, messages: list[dict[str, Any]]) -> set[str
     """Invoke the counter with ``messages`` as Lambda's SQS poller does: the ids of the
     messages SQS makes visible again (all of them when the invocation fails)."""
     try:
-        response = pubsub.counter.handler(sqs_event(messages, QUEUE_ARN), LambdaContext())
+        response = pubsub.emulation.function(PATHS["counter"]).invoke(
+            sqs_event(messages, QUEUE_ARN)
+        )
     except BatchProcessingError:  # every record failed: the invocation fails, Lambda backs off
         return {message["MessageId"] for message in messages}
     return {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
@@ -503,7 +516,7 @@ def test_a_transaction_cancelled_for_throttling_is_retried_and_counted_once(
     newsroom = register(pubsub, "publisher", "newsroom")
     assert publish(pubsub, newsroom, "radio", HOT)[0] == 202
     with Throttling(pubsub, "TransactionCanceledException", reason, times=2) as throttling:
-        counted = drain(pubsub.topic.subscribers["popular-terms"], pubsub.counter)
+        counted = pubsub.drain("popular-terms")
     assert throttling.attempts == 3
     assert (len(counted.processed), counted.invocations) == (1, 1)
     assert counted_terms(pubsub) == HOT_TERMS
@@ -534,7 +547,7 @@ def test_still_throttled_messages_return_to_the_queue_and_count_once_on_redelive
     assert counted_terms(pubsub) == {"first": 2, "come": 1, "counted": 1}
 
     resend(messages, queue)  # SQS delivers the batch again: DynamoDB has caught up
-    again = drain(pubsub.topic.subscribers["popular-terms"], pubsub.counter)
+    again = pubsub.drain("popular-terms")
     assert len(again.processed) == 3
     assert counted_terms(pubsub) == {"first": 2, "come": 1, "counted": 1} | HOT_TERMS | COLD_TERMS
 
@@ -562,7 +575,7 @@ def test_throttling_errors_are_retried_by_the_sdk_then_returned_to_the_queue(
     assert throttling.attempts == 3
     assert counted_terms(pubsub) == {}
     resend([message, message], queue)
-    drain(pubsub.topic.subscribers["popular-terms"], pubsub.counter)
+    pubsub.drain("popular-terms")
     assert counted_terms(pubsub) == HOT_TERMS
 
 
@@ -584,5 +597,5 @@ def test_a_message_throttled_after_its_first_part_counts_each_part_once(
     assert counted_terms(pubsub) == dict.fromkeys(words[:10], 1)
 
     resend([message], queue)
-    drain(pubsub.topic.subscribers["popular-terms"], pubsub.counter)
+    pubsub.drain("popular-terms")
     assert counted_terms(pubsub) == dict.fromkeys(words, 1)

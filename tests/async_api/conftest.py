@@ -1,4 +1,9 @@
-"""Fixtures for the AsyncApi runtime and the reference worker, in moto."""
+"""Fixtures for the AsyncApi runtime and the reference worker, deployed to moto.
+
+Each runtime module is the one the deployed function imports (its staged asset), with the
+function's environment from the template; tests that call a module's functions directly get
+that environment in the test process too.
+"""
 
 from collections.abc import Callable
 from types import ModuleType
@@ -9,18 +14,9 @@ import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from tests.async_api.emulation import (
-    CONNECTIONS_ENDPOINT,
-    REGION,
-    WORKER_HANDLER,
-    Queues,
-    create_queues,
-    function_by_handler,
-    load_runtime,
-    plain_environment,
-    start_recorder,
-)
-from tests.support.aws import create_table_from_template, load_handler
+from tests.async_api.jobs import WORKER_HANDLER, Queues, function_id
+from tests.support.emulation import Deployed, Emulation
+from tests.support.emulation.intrinsics import REGION
 
 SENDER_DOMAIN = "example.com"
 
@@ -31,32 +27,45 @@ def template(templates: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def jobs(aws: None, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The jobs table (as the template defines it); ``TABLE_NAME`` names it."""
-    name = create_table_from_template(template)
-    monkeypatch.setenv("TABLE_NAME", name)
-    return boto3.resource("dynamodb").Table(name)
+def emulation(emulate: Callable[[str], Emulation]) -> Emulation:
+    return emulate("AsyncApi")
 
 
-@pytest.fixture
-def queues(jobs: Any, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Queues:
-    """The job queue, recorder queue and dead-letter queue; the recorder runs when polled."""
-    return start_recorder(create_queues(template), template, monkeypatch)
-
-
-@pytest.fixture
-def worker(jobs: Any, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """The worker runtime with the reference worker's environment from the template."""
-    for name, value in plain_environment(function_by_handler(template, WORKER_HANDLER)).items():
+def runtime(emulation: Emulation, handler: str, monkeypatch: pytest.MonkeyPatch) -> Deployed:
+    """The function with ``handler`` (its ``handler`` invokes it); its environment is set
+    here too, for the tests that call its module's functions directly."""
+    function = emulation.functions[function_id(emulation.template, handler)]
+    for name, value in function.environment.items():
         monkeypatch.setenv(name, value)
-    return load_runtime("worker", monkeypatch)
+    return Deployed(function)
 
 
 @pytest.fixture
-def notifications(worker: ModuleType) -> ModuleType:
+def jobs(emulation: Emulation) -> Any:
+    """The jobs table (as the template defines it)."""
+    [table] = emulation.of_type("AWS::DynamoDB::GlobalTable")
+    return emulation.table(table)
+
+
+@pytest.fixture
+def queues(jobs: Any, emulation: Emulation) -> Queues:
+    """The job queue, recorder queue and dead-letter queue; the recorder runs when polled."""
+    return Queues.of(emulation)
+
+
+@pytest.fixture
+def worker(jobs: Any, emulation: Emulation, monkeypatch: pytest.MonkeyPatch) -> Deployed:
+    """The worker runtime with the reference worker's environment from the template."""
+    return runtime(emulation, WORKER_HANDLER, monkeypatch)
+
+
+@pytest.fixture
+def notifications(worker: Deployed, emulation: Emulation) -> ModuleType:
     """The reference stack's business code: ``process(job)`` sending email through SES."""
     boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER_DOMAIN)
-    return load_handler("examples/handlers/notifications/app.py")
+    function = emulation.functions[function_id(emulation.template, WORKER_HANDLER)]
+    with function.process():
+        return __import__("app")
 
 
 @pytest.fixture
@@ -66,23 +75,15 @@ def sent_emails(aws: None) -> Callable[[], list[Any]]:
 
 
 @pytest.fixture
-def status(jobs: Any, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    return load_runtime("status", monkeypatch)
+def status(jobs: Any, emulation: Emulation, monkeypatch: pytest.MonkeyPatch) -> Deployed:
+    return runtime(emulation, "async_jobs.status.handler", monkeypatch)
 
 
 @pytest.fixture
-def connections(jobs: Any, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    function = function_by_handler(template, "async_jobs.connections.handler")
-    for name, value in plain_environment(function).items():
-        monkeypatch.setenv(name, value)
-    return load_runtime("connections", monkeypatch)
+def connections(jobs: Any, emulation: Emulation, monkeypatch: pytest.MonkeyPatch) -> Deployed:
+    return runtime(emulation, "async_jobs.connections.handler", monkeypatch)
 
 
 @pytest.fixture
-def notifier(jobs: Any, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    for name, value in plain_environment(
-        function_by_handler(template, "async_jobs.notifier.handler")
-    ).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("CONNECTIONS_ENDPOINT", CONNECTIONS_ENDPOINT)
-    return load_runtime("notifier", monkeypatch)
+def notifier(jobs: Any, emulation: Emulation, monkeypatch: pytest.MonkeyPatch) -> Deployed:
+    return runtime(emulation, "async_jobs.notifier.handler", monkeypatch)

@@ -18,7 +18,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Annotations, Match, Template
 from serverless_patterns import AsyncApi
 
-from tests.async_api.emulation import WORKER_HANDLER, function_by_handler
+from tests.async_api.jobs import WORKER_HANDLER, function_by_handler
 from tests.support.cdk import new_app, only, resources, synth_variants
 from tests.support.vtl import send_to_sqs
 

@@ -9,8 +9,9 @@ import pytest
 from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
-from tests.async_api.emulation import CONTEXT, POISON, RECEIPT, WELCOME, Queues, Stream, posted
+from tests.async_api.jobs import CONTEXT, POISON, RECEIPT, WELCOME, Queues
 from tests.support.cdk import resources
+from tests.support.emulation import Emulation, posted
 from tests.support.events import dynamodb_stream_event, rest_api_event, websocket_event
 
 
@@ -283,24 +284,26 @@ def test_each_subscriber_hears_once_whether_its_job_succeeded_or_failed_for_good
     notifier: ModuleType,
     queues: Queues,
     jobs: Any,
-    template: dict[str, Any],
+    emulation: Emulation,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    stream = Stream(jobs.name, template)
+    """The whole path as deployed: the worker's and the recorder's queue event sources, the
+    table's stream event source (its filter, batch size and partial batch responses) and the
+    notifier, each run by the emulation."""
     bodies = {"ok-1": WELCOME, "ok-2": RECEIPT, "bad-1": POISON, "bad-2": POISON}
     for job_id, body in bodies.items():
         connect(connections, f"watching-{job_id}", job_id)
         queues.send(body, job_id)
     connect(connections, "gone-watcher", "ok-1")
     gone({"gone-watcher"}, monkeypatch, notifier)
-    stream.read()  # the subscriptions are not job outcomes
 
-    queues.poll(lambda event: worker.handle(event, CONTEXT, notifications.process))
-    event = stream.event()
-    answer = notifier.handler(event, CONTEXT)
+    queues.poll()
+    [stream] = emulation.streams.values()
+    stream.run()
 
-    assert answer == {"batchItemFailures": []}
-    assert len(event["Records"]) == 4  # the filter lets only the four outcomes through
+    [call] = [c for c in emulation.invocations if c.function == stream.function.logical_id]
+    assert call.result == {"batchItemFailures": []}
+    assert len(call.event["Records"]) == 4  # the filter lets only the four outcomes through
     for job_id in bodies:
         [message] = posted(f"watching-{job_id}")
         assert message["job_id"] == job_id

@@ -12,19 +12,19 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.async_api.emulation import (
+from tests.async_api.jobs import (
     CONTEXT,
     POISON,
     RECEIPT,
     WELCOME,
-    FunctionError,
+    WORKER_HANDLER,
     Queues,
-    create_queues,
-    load_runtime,
-    start_recorder,
+    fifo,
+    function_id,
 )
 from tests.support.aws import load_handler
 from tests.support.cdk import ROOT
+from tests.support.emulation import Deployed, Emulation, FunctionError
 from tests.support.events import rest_api_event, sqs_event
 
 
@@ -300,13 +300,23 @@ def test_the_lambda_handler_runs_the_processor_named_in_the_environment(
     assert len(sent_emails()) == 1
 
 
+def fifo_deployment(
+    template: dict[str, Any], reference_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Emulation, ModuleType, Any]:
+    """The stack on FIFO queues; its worker module (environment set here) and jobs table."""
+    emulation = Emulation(fifo(template), monkeypatch, reference_app.outdir)
+    function = emulation.functions[function_id(template, WORKER_HANDLER)]
+    for name, value in function.environment.items():
+        monkeypatch.setenv(name, value)
+    [table] = emulation.of_type("AWS::DynamoDB::GlobalTable")
+    return emulation, function.module, emulation.table(table)
+
+
 def test_fifo_queues_keep_order_within_a_group_after_a_failure(
-    aws: None, jobs: Any, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    aws: None, template: dict[str, Any], reference_app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MAX_RECEIVE_COUNT", "3")
-    monkeypatch.setenv("QUEUE_FIFO", "true")
-    worker = load_runtime("worker", monkeypatch)
-    queues = create_queues(template, fifo=True)
+    emulation, worker, jobs = fifo_deployment(template, reference_app, monkeypatch)
+    queues = Queues.of(emulation)
     sent = []
     for group, body in [("a", {"n": 0}), ("a", {"n": 1}), ("b", {"n": 2})]:
         job_id = new_id()
@@ -422,8 +432,8 @@ def test_a_recorder_that_keeps_failing_still_ends_in_the_dead_letter_queue(
     queues: Queues, jobs: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The recorder queue's own redrive policy ends in the DLQ: nothing is lost."""
-    assert queues.recorder is not None
-    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/1/none")
+    recorder = queues.emulation.functions[queues.consumer(queues.recorder_queue)]
+    recorder.environment["DEAD_LETTER_QUEUE_URL"] = "https://sqs.us-east-1.amazonaws.com/1/none"
     queues.sqs.send_message(QueueUrl=queues.recorder_url, MessageBody="{}")
 
     queues.poll(lambda event: {"batchItemFailures": []})
@@ -433,9 +443,9 @@ def test_a_recorder_that_keeps_failing_still_ends_in_the_dead_letter_queue(
 
 
 def test_an_unloadable_processor_fails_each_job_with_the_reason(
-    worker: ModuleType, queues: Queues, jobs: Any, monkeypatch: pytest.MonkeyPatch
+    worker: Deployed, queues: Queues, jobs: Any
 ) -> None:
-    monkeypatch.setenv("PROCESSOR", "no_such_module.process")
+    worker.function.environment["PROCESSOR"] = "no_such_module.process"
     job_id = new_id()
     message_id = queues.send(WELCOME, job_id)
 
@@ -482,15 +492,12 @@ def test_every_job_record_expires_after_the_retention(
 
 
 def test_a_fifo_job_is_recorded_and_kept_in_its_message_group(
-    aws: None, jobs: Any, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    aws: None, template: dict[str, Any], reference_app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A FIFO queue's dead-letter queue is FIFO too ("Using dead-letter queues in Amazon
     SQS"): the recorder forwards with the message's group, deduplicated by its message id."""
-    monkeypatch.setenv("MAX_RECEIVE_COUNT", "5")
-    monkeypatch.setenv("QUEUE_FIFO", "true")
-    worker = load_runtime("worker", monkeypatch)
-    queues = start_recorder(create_queues(template, fifo=True), template, monkeypatch)
-    monkeypatch.setenv("QUEUE_FIFO", "true")  # the reference stack's queue is standard
+    emulation, worker, jobs = fifo_deployment(template, reference_app, monkeypatch)
+    queues = Queues.of(emulation)
     job_id = new_id()
     queues.sqs.send_message(
         QueueUrl=queues.url,

@@ -1,8 +1,11 @@
-"""The commerce handlers against moto SNS and EventBridge, with real EventBridge event shapes."""
+"""The commerce handlers against moto SNS and EventBridge, with real EventBridge event shapes.
+
+Each function is the deployed one (tests/support/emulation): its staged code and the
+environment the template gives it; ``handler(...)`` invokes it.
+"""
 
 import json
-from collections.abc import Iterator
-from types import ModuleType
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -10,9 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from tests.event_router.emulated import drain
-from tests.support.aws import load_handler
-from tests.support.cdk import only
+from tests.support.emulation import Deployed, Emulation, receive_bodies, subscribe_inbox
 from tests.support.events import LambdaContext, eventbridge_event, scheduled_event
 
 ORDER = {
@@ -22,31 +23,24 @@ ORDER = {
 }
 
 
-def subscribed_inbox(topic_arn: str) -> str:
-    """An SQS queue subscribed to ``topic_arn``: what the customer channels would receive."""
-    sqs = boto3.client("sqs")
-    inbox = sqs.create_queue(QueueName="inbox")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])
-    boto3.client("sns").subscribe(
-        TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"]
-    )
-    return inbox
-
-
 # --- order confirmation ---------------------------------------------------------------------
 
 
 @pytest.fixture
-def confirmation(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
-    monkeypatch.setenv("TOPIC_ARN", boto3.client("sns").create_topic(Name="c")["TopicArn"])
-    yield load_handler("examples/handlers/order_confirmation/app.py")
+def router(emulate: Callable[[str], Emulation]) -> Emulation:
+    return emulate("EventRouter")
 
 
-def test_a_placed_order_is_confirmed_to_its_customer(confirmation: ModuleType) -> None:
-    inbox = subscribed_inbox(confirmation.TOPIC_ARN)
+@pytest.fixture
+def confirmation(router: Emulation) -> Deployed:
+    return Deployed(router.function("OrderConfirmation"))
+
+
+def test_a_placed_order_is_confirmed_to_its_customer(confirmation: Deployed) -> None:
+    inbox = subscribe_inbox(confirmation.TOPIC_ARN)
     event = eventbridge_event("commerce.orders", "Order Placed", ORDER)
     answer = confirmation.handler(event, LambdaContext())
-    [message] = drain(inbox)
+    [message] = receive_bodies(inbox)
     assert answer == {"order_id": "o-1", "message_id": message["MessageId"]}
     assert message["Subject"] == "Your order o-1 is placed"
     assert message["Message"] == (
@@ -56,13 +50,13 @@ def test_a_placed_order_is_confirmed_to_its_customer(confirmation: ModuleType) -
 
 
 def test_a_duplicate_delivery_carries_the_same_event_id_for_channels_to_drop_it(
-    confirmation: ModuleType,
+    confirmation: Deployed,
 ) -> None:
-    inbox = subscribed_inbox(confirmation.TOPIC_ARN)
+    inbox = subscribe_inbox(confirmation.TOPIC_ARN)
     event = eventbridge_event("commerce.orders", "Order Placed", ORDER)
     confirmation.handler(event, LambdaContext())
     confirmation.handler(event, LambdaContext())  # EventBridge delivers at least once
-    messages = drain(inbox)
+    messages = receive_bodies(inbox)
     assert len(messages) == 2
     assert {m["MessageAttributes"]["event_id"]["Value"] for m in messages} == {event["id"]}
 
@@ -98,32 +92,31 @@ def test_a_duplicate_delivery_carries_the_same_event_id_for_channels_to_drop_it(
     ],
 )
 def test_events_it_cannot_handle_raise_and_notify_nobody(
-    confirmation: ModuleType, event: dict[str, Any], message: str
+    confirmation: Deployed, event: dict[str, Any], message: str
 ) -> None:
-    inbox = subscribed_inbox(confirmation.TOPIC_ARN)
+    inbox = subscribe_inbox(confirmation.TOPIC_ARN)
     with pytest.raises(confirmation.InvalidEvent, match=message.replace("[", r"\[")):
         confirmation.handler(event, LambdaContext())
-    assert drain(inbox) == []
+    assert receive_bodies(inbox) == []
 
 
 # --- nightly sales report -----------------------------------------------------------------
 
 
 @pytest.fixture
-def bus(aws: None, templates: dict[str, dict[str, Any]]) -> str:
-    """The commerce bus (its name from the template) with a rule capturing report requests."""
-    _, properties = only(templates["EventRouter"], "AWS::Events::EventBus")
+def bus(router: Emulation) -> str:
+    """The commerce bus, with a rule capturing report requests."""
     events, sqs = boto3.client("events"), boto3.client("sqs")
-    events.create_event_bus(Name=properties["Name"])
+    name = router.ref("CommerceBus")
     capture = sqs.create_queue(QueueName="report-builders")["QueueUrl"]
     events.put_rule(
         Name="report-requests",
-        EventBusName=properties["Name"],
+        EventBusName=name,
         EventPattern=json.dumps({"source": ["commerce.reports"]}),
     )
     events.put_targets(
         Rule="report-requests",
-        EventBusName=properties["Name"],
+        EventBusName=name,
         Targets=[
             {
                 "Id": "capture",
@@ -133,20 +126,23 @@ def bus(aws: None, templates: dict[str, dict[str, Any]]) -> str:
             }
         ],
     )
-    return properties["Name"]
+    return name
 
 
 @pytest.fixture
-def report(bus: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
-    monkeypatch.setenv("EVENT_BUS_NAME", bus)
-    yield load_handler("examples/handlers/sales_report/app.py")
+def report(bus: str, router: Emulation) -> Deployed:
+    function = router.function("SalesReport")
+    assert function.environment["EVENT_BUS_NAME"] == bus
+    return Deployed(function)
 
 
 def requests_on_the_bus() -> list[dict[str, Any]]:
-    return drain(boto3.client("sqs").get_queue_url(QueueName="report-builders")["QueueUrl"])
+    return receive_bodies(
+        boto3.client("sqs").get_queue_url(QueueName="report-builders")["QueueUrl"]
+    )
 
 
-def test_the_nightly_tick_requests_yesterdays_report_on_the_bus(report: ModuleType) -> None:
+def test_the_nightly_tick_requests_yesterdays_report_on_the_bus(report: Deployed) -> None:
     tick = scheduled_event("2026-11-03T02:00:07Z")
     answer = report.handler(tick, LambdaContext())
     [request] = requests_on_the_bus()
@@ -172,12 +168,12 @@ def test_the_nightly_tick_requests_yesterdays_report_on_the_bus(report: ModuleTy
     ],
 )
 def test_the_report_day_is_the_previous_utc_day(
-    report: ModuleType, time: str, report_id: str
+    report: Deployed, time: str, report_id: str
 ) -> None:
     assert report.handler(scheduled_event(time), LambdaContext())["report_id"] == report_id
 
 
-def test_a_retried_tick_requests_the_same_report_for_builders_to_drop(report: ModuleType) -> None:
+def test_a_retried_tick_requests_the_same_report_for_builders_to_drop(report: Deployed) -> None:
     tick = scheduled_event()
     report.handler(tick, LambdaContext())
     report.handler(tick, LambdaContext())
@@ -198,7 +194,7 @@ def test_a_retried_tick_requests_the_same_report_for_builders_to_drop(report: Mo
     ],
 )
 def test_ticks_it_cannot_read_raise_and_request_nothing(
-    report: ModuleType, event: dict[str, Any], message: str
+    report: Deployed, event: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(report.InvalidEvent, match=message):
         report.handler(event, LambdaContext())
@@ -206,7 +202,7 @@ def test_ticks_it_cannot_read_raise_and_request_nothing(
 
 
 def test_a_missing_bus_raises_so_lambda_retries_then_dead_letters(
-    report: ModuleType, monkeypatch: pytest.MonkeyPatch
+    report: Deployed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(report, "EVENT_BUS_NAME", "no-such-bus")
     with pytest.raises(ClientError, match="no-such-bus"):
@@ -214,7 +210,7 @@ def test_a_missing_bus_raises_so_lambda_retries_then_dead_letters(
     assert requests_on_the_bus() == []
 
 
-def test_a_rejected_entry_raises_too(report: ModuleType) -> None:
+def test_a_rejected_entry_raises_too(report: Deployed) -> None:
     """PutEvents can answer 200 and still reject an entry; moto never does, so stub that."""
     with Stubber(report.event_bridge) as stub:
         stub.add_response(

@@ -1,18 +1,19 @@
-"""The commerce router in moto, built from its template: routing, archive and failure paths."""
+"""The commerce router in moto, deployed from its template: routing, archive, failure paths.
 
-import copy
+Every target is really delivered (tests/support/emulation): the fulfilment queue, the
+order-confirmation function (asynchronously, with its EventInvokeConfig) and the
+payment-alerts topic.
+"""
+
 import json
-from collections.abc import Iterator
-from types import ModuleType
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
 
-from tests.event_router.emulated import EmulatedRouter, drain, emulate, reference
-from tests.support.aws import load_handler
-from tests.support.cdk import resources
-from tests.support.events import LambdaContext, eventbridge_event
+from tests.support.emulation import Emulation, receive_all, receive_bodies, subscribe_inbox
+from tests.support.events import eventbridge_event
 
 ORDER = {
     "order_id": "o-1",
@@ -30,46 +31,53 @@ UNMATCHED = [
     eventbridge_event("commerce.test", "Order Placed", ORDER),  # right type, wrong source
     eventbridge_event("commerce.orders", "order placed", ORDER),  # matching is case-sensitive
 ]
+CONFIRMATION = "OrderConfirmation"
 
 
 @pytest.fixture
-def commerce(templates: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    return templates["EventRouter"]
+def router(emulate: Callable[[str], Emulation]) -> Emulation:
+    return emulate("EventRouter")
 
 
-@pytest.fixture
-def router(aws: None, commerce: dict[str, Any]) -> EmulatedRouter:
-    return emulate(commerce)
-
-
-def target_of(commerce: dict[str, Any], prefix: str) -> str:
-    """The logical id of the rule target whose id starts with ``prefix``."""
-    return next(
-        reference(target["Arn"])
-        for rule in resources(commerce, "AWS::Events::Rule").values()
-        for target in rule["Targets"]
-        if reference(target["Arn"]).startswith(prefix)
+def put(router: Emulation, *entries: dict[str, Any]) -> None:
+    answer = boto3.client("events").put_events(
+        Entries=[
+            {
+                "EventBusName": router.ref("CommerceBus"),
+                "Source": entry["source"],
+                "DetailType": entry["detail-type"],
+                "Detail": json.dumps(entry["detail"]),
+            }
+            for entry in entries
+        ]
     )
+    assert answer["FailedEntryCount"] == 0, answer
 
 
-def dead_letter_queue_of(commerce: dict[str, Any], target: str) -> str:
+def invocations(router: Emulation, function: str) -> list[Any]:
+    """The events ``function`` was invoked with."""
+    logical_id = router.logical_id(function, "AWS::Lambda::Function")
+    return [call.event for call in router.invocations if call.function == logical_id]
+
+
+def dead_letter_queue_of(router: Emulation, target: str) -> str:
+    """The URL of the DLQ of the rule target ``target`` (a logical id)."""
     return next(
-        reference(each["DeadLetterConfig"]["Arn"])
-        for rule in resources(commerce, "AWS::Events::Rule").values()
+        router.resolve.logical_id(each["DeadLetterConfig"]["Arn"])
+        for rule in router.of_type("AWS::Events::Rule").values()
         for each in rule["Targets"]
-        if reference(each["Arn"]) == target
+        if router.resolve.logical_id(each["Arn"]) == target
     )
 
 
-def test_each_target_receives_exactly_the_matching_events(
-    router: EmulatedRouter, commerce: dict[str, Any]
-) -> None:
-    router.put(UNMATCHED[0], ORDER_PLACED, UNMATCHED[1], PAYMENT_FAILED, *UNMATCHED[2:])
+def test_each_target_receives_exactly_the_matching_events(router: Emulation) -> None:
+    alerts_inbox = subscribe_inbox(router.ref("PaymentAlerts"))
 
-    fulfilment = router.received(target_of(commerce, "FulfilmentQueue"))
-    confirmation = router.received(target_of(commerce, "OrderConfirmation"))
-    alerts = router.received(target_of(commerce, "PaymentAlerts"))
+    put(router, UNMATCHED[0], ORDER_PLACED, UNMATCHED[1], PAYMENT_FAILED, *UNMATCHED[2:])
 
+    fulfilment = receive_bodies(router.ref("FulfilmentQueue"))
+    confirmation = invocations(router, CONFIRMATION)
+    alerts = [json.loads(envelope["Message"]) for envelope in receive_bodies(alerts_inbox)]
     for delivered in (fulfilment, confirmation):  # the whole event, envelope and all
         assert len(delivered) == 1
         assert delivered[0]["source"] == "commerce.orders"
@@ -79,114 +87,74 @@ def test_each_target_receives_exactly_the_matching_events(
     assert alerts == ["Payment failed for order o-2: card declined"]  # the input transformer
 
 
-def test_the_archive_keeps_every_event_matched_or_not(router: EmulatedRouter) -> None:
-    router.put(ORDER_PLACED, PAYMENT_FAILED, *UNMATCHED)
-    archive = boto3.client("events").describe_archive(ArchiveName=router.archive_name)
+def test_the_archive_keeps_every_event_matched_or_not(router: Emulation) -> None:
+    put(router, ORDER_PLACED, PAYMENT_FAILED, *UNMATCHED)
+    [archive_name] = router.of_type("AWS::Events::Archive")
+    archive = boto3.client("events").describe_archive(ArchiveName=archive_name)
     assert archive["EventCount"] == 2 + len(UNMATCHED)
     assert archive["RetentionDays"] == 30
 
 
 def test_an_order_the_warehouse_keeps_failing_on_ends_in_the_fulfilment_dlq(
-    router: EmulatedRouter, commerce: dict[str, Any]
+    router: Emulation,
 ) -> None:
-    fulfilment = target_of(commerce, "FulfilmentQueue")
-    redrive = commerce["Resources"][fulfilment]["Properties"]["RedrivePolicy"]
-    router.put(ORDER_PLACED)
+    fulfilment = router.ref("FulfilmentQueue")
+    redrive = router.resolve(
+        router.template["Resources"][router.logical_id("FulfilmentQueue")]["Properties"][
+            "RedrivePolicy"
+        ]
+    )
+    put(router, ORDER_PLACED)
     sqs = boto3.client("sqs")
     for _ in range(redrive["maxReceiveCount"]):  # the consumer fails: it never deletes
-        [message] = sqs.receive_message(
-            QueueUrl=router.queue_urls[fulfilment], VisibilityTimeout=0
-        )["Messages"]
+        [message] = sqs.receive_message(QueueUrl=fulfilment, VisibilityTimeout=0)["Messages"]
     assert json.loads(message["Body"])["detail"] == ORDER
-    assert "Messages" not in sqs.receive_message(QueueUrl=router.queue_urls[fulfilment])
-    [parked] = drain(router.queue_urls[reference(redrive["deadLetterTargetArn"])])
+    assert "Messages" not in sqs.receive_message(QueueUrl=fulfilment)
+    dead_letter_queue = router.resolve.logical_id(redrive["deadLetterTargetArn"])
+    [parked] = receive_bodies(router.ref(dead_letter_queue))
     assert parked["detail"] == ORDER
 
 
 # --- a Lambda target's failure path --------------------------------------------------------
 
 
-@pytest.fixture
-def confirmation(
-    router: EmulatedRouter, commerce: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[ModuleType]:
-    topic = next(k for k in resources(commerce, "AWS::SNS::Topic") if "Customer" in k)
-    monkeypatch.setenv("TOPIC_ARN", boto3.client("sns").create_topic(Name=topic)["TopicArn"])
-    yield load_handler("examples/handlers/order_confirmation/app.py")
-
-
-def invoke_asynchronously(
-    handler: ModuleType, event: dict[str, Any], config: dict[str, Any], queue_urls: dict[str, str]
-) -> int:
-    """Lambda's asynchronous invocation, as AWS documents it, driven by ``config`` (the
-    template's EventInvokeConfig): up to 1 + MaximumRetryAttempts attempts, then a record
-    of the event and the error to the on-failure destination. Returns the attempts made.
-
-    moto cannot invoke a Lambda target from EventBridge; this emulates the Lambda side only.
-    """
-    attempts = 1 + config["MaximumRetryAttempts"]
-    for attempt in range(1, attempts + 1):
-        try:
-            handler.handler(copy.deepcopy(event), LambdaContext())
-            return attempt
-        except Exception as error:
-            failure = error
-    record = {
-        "version": "1.0",
-        "requestContext": {"condition": "RetriesExhausted", "approximateInvokeCount": attempts},
-        "requestPayload": event,
-        "responseContext": {"statusCode": 200, "functionError": "Unhandled"},
-        "responsePayload": {"errorType": type(failure).__name__, "errorMessage": str(failure)},
-    }
-    destination = reference(config["DestinationConfig"]["OnFailure"]["Destination"])
-    boto3.client("sqs").send_message(
-        QueueUrl=queue_urls[destination], MessageBody=json.dumps(record)
-    )
-    return attempts
-
-
 def test_an_event_the_confirmation_cannot_handle_ends_in_its_routes_dlq_with_the_error(
-    router: EmulatedRouter, commerce: dict[str, Any], confirmation: ModuleType
+    router: Emulation,
 ) -> None:
-    function = target_of(commerce, "OrderConfirmation")
-    [config] = [
-        c
-        for c in resources(commerce, "AWS::Lambda::EventInvokeConfig").values()
-        if reference(c["FunctionName"]) == function
-    ]
-    dlq = dead_letter_queue_of(commerce, function)
+    """EventBridge invokes a Lambda target asynchronously; Lambda retries a function error
+    twice (the EventInvokeConfig's ``MaximumRetryAttempts``) and then sends the invocation
+    record to the ``OnFailure`` destination ("How Lambda handles errors and retries with
+    asynchronous invocation", lambda/latest/dg/invocation-async-error-handling.html)."""
+    function = router.logical_id(CONFIRMATION, "AWS::Lambda::Function")
+    dlq = router.ref(
+        router.resolve.logical_id(
+            router.functions[function].async_config["DestinationConfig"]["OnFailure"]["Destination"]
+        )
+    )
     bad_order = {**ORDER, "items": [{"sku": "book-42", "quantity": 0}]}
-    router.put(eventbridge_event("commerce.orders", "Order Placed", bad_order))
-    [delivered] = router.received(function)  # what EventBridge hands to Lambda
 
-    attempts = invoke_asynchronously(confirmation, delivered, config, router.queue_urls)
+    put(router, eventbridge_event("commerce.orders", "Order Placed", bad_order))
 
-    assert attempts == 3  # the first try and Lambda's two retries
-    [record] = drain(router.queue_urls[dlq])
-    assert record["requestPayload"] == delivered
+    delivered = invocations(router, CONFIRMATION)
+    assert len(delivered) == 3  # the first try and Lambda's two retries
+    assert delivered[0]["detail"] == bad_order
+    [record] = receive_bodies(dlq)
+    assert record["requestPayload"] == delivered[0]
     assert record["responsePayload"]["errorType"] == "InvalidEvent"
     assert "detail.items[0].quantity" in record["responsePayload"]["errorMessage"]
+    assert receive_all(router.ref(dead_letter_queue_of(router, function))) == []
 
 
 def test_a_placed_order_flows_from_the_bus_through_the_function_to_the_customer_topic(
-    router: EmulatedRouter, commerce: dict[str, Any], confirmation: ModuleType
+    router: Emulation,
 ) -> None:
-    sqs, sns = boto3.client("sqs"), boto3.client("sns")
-    inbox = sqs.create_queue(QueueName="customer-inbox")["QueueUrl"]
-    sns.subscribe(
-        TopicArn=confirmation.TOPIC_ARN,
-        Protocol="sqs",
-        Endpoint=sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"],
-    )
-    router.put(ORDER_PLACED)
-    [delivered] = router.received(target_of(commerce, "OrderConfirmation"))
+    inbox = subscribe_inbox(router.ref("CustomerNotifications"), "customer-inbox")
 
-    answer = confirmation.handler(delivered, LambdaContext())
+    put(router, ORDER_PLACED)
 
-    [notification] = drain(inbox)
-    assert answer["order_id"] == "o-1"
+    [call] = [c for c in router.invocations if c.function.startswith(CONFIRMATION)]
+    [notification] = receive_bodies(inbox)
+    assert call.outcome == "ok" and call.result["order_id"] == "o-1"
     assert notification["Subject"] == "Your order o-1 is placed"
     assert "2 x book-42" in notification["Message"]
-    assert notification["MessageAttributes"]["event_id"]["Value"] == delivered["id"]
+    assert notification["MessageAttributes"]["event_id"]["Value"] == call.event["id"]

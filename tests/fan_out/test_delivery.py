@@ -1,7 +1,11 @@
-"""Order events through moto SNS/SQS, wired from the FanOut template: who receives what."""
+"""Order events through moto SNS/SQS, deployed from the FanOut template: who receives what.
+
+The analytics subscriber is a Lambda subscription: SNS invokes the function itself
+(tests/support/emulation).
+"""
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -10,10 +14,8 @@ from aws_cdk import Stack
 from aws_cdk import aws_sns as sns
 from serverless_patterns import FanOut, QueueSubscriber
 
-from tests.fan_out.emulation import Deployment, deploy, drain, receive_all
-from tests.support.aws import load_handler
 from tests.support.cdk import synth_variants
-from tests.support.events import LambdaContext, sns_event
+from tests.support.emulation import Emulation, receive_all
 
 PLACED = {"event_type": sns.SubscriptionFilter.string_filter(allowlist=["OrderPlaced"])}
 
@@ -99,18 +101,31 @@ EXPECTED = {
 }
 
 
-@pytest.fixture
-def deployment(aws: None, templates: dict[str, dict[str, Any]]) -> Iterator[Deployment]:
-    yield deploy(templates["FanOut"])
+SUBSCRIBERS = ("billing", "shipping", "analytics")
 
 
 @pytest.fixture
-def published(deployment: Deployment) -> dict[str, str]:
+def deployment(emulate: Callable[[str], Emulation]) -> Iterator[Emulation]:
+    yield emulate("FanOut")
+
+
+@pytest.fixture
+def published(deployment: Emulation) -> dict[str, str]:
     """Every message of TRAFFIC published once: ``{order id: SNS message id}``."""
     return {
-        order_id: publish(deployment.topic_arn, event, with_attribute=attribute)
+        order_id: publish(deployment.ref("OrderEvents/Topic"), event, with_attribute=attribute)
         for order_id, event, attribute in TRAFFIC
     }
+
+
+def analytics_calls(deployment: Emulation) -> list[Any]:
+    """The analytics function's invocations (SNS events), in order."""
+    function = deployment.subscriber("analytics").endpoint
+    return [call for call in deployment.invocations if call.function == function]
+
+
+def sns_order_id(call: Any) -> str:
+    return json.loads(call.event["Records"][0]["Sns"]["Message"])["order"]["id"]
 
 
 def envelope_order_id(message: dict[str, Any]) -> str:
@@ -121,44 +136,45 @@ def raw_order_id(message: dict[str, Any]) -> str:
     return json.loads(message["Body"])["order"]["id"]
 
 
-def test_the_stack_deploys_one_subscription_per_subscriber(deployment: Deployment) -> None:
-    assert {name: s.protocol for name, s in deployment.subscribers.items()} == {
+def test_the_stack_deploys_one_subscription_per_subscriber(deployment: Emulation) -> None:
+    assert {name: deployment.subscriber(name).protocol for name in SUBSCRIBERS} == {
         "billing": "sqs",
         "shipping": "sqs",
         "analytics": "lambda",
     }
+    assert len(deployment.of_type("AWS::SNS::Subscription")) == len(SUBSCRIBERS)
 
 
 def test_each_subscriber_receives_exactly_what_its_filter_admits(
-    deployment: Deployment, published: dict[str, str]
+    deployment: Emulation, published: dict[str, str]
 ) -> None:
-    billing = receive_all(deployment.subscribers["billing"].queue_url)
-    shipping = receive_all(deployment.subscribers["shipping"].queue_url)
-    analytics = receive_all(deployment.subscribers["analytics"].queue_url)
+    billing = receive_all(deployment.subscriber("billing").queue_url)
+    shipping = receive_all(deployment.subscriber("shipping").queue_url)
+    analytics = analytics_calls(deployment)
     assert sorted(envelope_order_id(m) for m in billing) == sorted(EXPECTED["billing"])
     assert sorted(raw_order_id(m) for m in shipping) == sorted(EXPECTED["shipping"])
-    assert sorted(envelope_order_id(m) for m in analytics) == sorted(EXPECTED["analytics"])
-    for subscriber in deployment.subscribers.values():
-        assert receive_all(subscriber.dead_letter_queue_url) == []
+    assert sorted(sns_order_id(call) for call in analytics) == sorted(EXPECTED["analytics"])
+    for name in SUBSCRIBERS:
+        assert receive_all(deployment.subscriber(name).dead_letter_queue_url) == []
 
 
 def test_billing_gets_the_envelope_and_shipping_the_raw_event(
-    deployment: Deployment, published: dict[str, str]
+    deployment: Emulation, published: dict[str, str]
 ) -> None:
     [billing] = [
         m
-        for m in receive_all(deployment.subscribers["billing"].queue_url)
+        for m in receive_all(deployment.subscriber("billing").queue_url)
         if envelope_order_id(m) == "placed-standard"
     ]
     envelope = json.loads(billing["Body"])
     assert envelope["Type"] == "Notification"
     assert envelope["MessageId"] == published["placed-standard"]
-    assert envelope["TopicArn"] == deployment.topic_arn
+    assert envelope["TopicArn"] == deployment.ref("OrderEvents/Topic")
     assert envelope["MessageAttributes"]["event_type"]["Value"] == "OrderPlaced"
 
     [shipping] = [
         m
-        for m in receive_all(deployment.subscribers["shipping"].queue_url)
+        for m in receive_all(deployment.subscriber("shipping").queue_url)
         if json.loads(m["Body"])["order"]["id"] == "placed-standard"
     ]
     assert json.loads(shipping["Body"]) == order_event("placed-standard")
@@ -166,30 +182,25 @@ def test_billing_gets_the_envelope_and_shipping_the_raw_event(
 
 
 def test_consumers_process_everything_they_receive(
-    deployment: Deployment, published: dict[str, str]
+    deployment: Emulation, published: dict[str, str]
 ) -> None:
-    billing = drain(
-        deployment.subscribers["billing"], load_handler("examples/handlers/billing/app.py")
-    )
-    shipping = drain(
-        deployment.subscribers["shipping"], load_handler("examples/handlers/shipping/app.py")
-    )
+    billing = deployment.drain(deployment.subscriber("billing").endpoint)
+    shipping = deployment.drain(deployment.subscriber("shipping").endpoint)
     assert sorted(envelope_order_id(m) for m in billing.processed) == sorted(EXPECTED["billing"])
     assert len(shipping.processed) == len(EXPECTED["shipping"])
     assert billing.failed_invocations == shipping.failed_invocations == 0
 
 
 def test_analytics_counts_each_high_value_order_sns_hands_it(
-    deployment: Deployment, published: dict[str, str]
+    deployment: Emulation, published: dict[str, str]
 ) -> None:
-    analytics = load_handler("examples/handlers/analytics/app.py")
-    subscriber = deployment.subscribers["analytics"]
-    counted = []
-    for message in receive_all(subscriber.queue_url):
-        event = sns_event(json.loads(message["Body"]), subscriber.subscription_arn)
-        assert analytics.handler(event, LambdaContext()) == {"high_value_orders": 1}
-        counted.append(envelope_order_id(message))
-    assert sorted(counted) == sorted(EXPECTED["analytics"])
+    calls = analytics_calls(deployment)
+    for call in calls:
+        assert call.event["Records"][0]["EventSubscriptionArn"] == (
+            deployment.subscriber("analytics").subscription_arn
+        )
+        assert (call.outcome, call.result) == ("ok", {"high_value_orders": 1})
+    assert sorted(sns_order_id(call) for call in calls) == sorted(EXPECTED["analytics"])
 
 
 POISON = {
@@ -207,14 +218,14 @@ POISON = {
 
 @pytest.mark.parametrize("name", ["billing", "shipping"])
 def test_a_message_the_consumer_keeps_failing_ends_in_its_dlq_and_nothing_is_lost(
-    deployment: Deployment, name: str
+    deployment: Emulation, name: str
 ) -> None:
-    subscriber = deployment.subscribers[name]
+    subscriber = deployment.subscriber(name)
     good = [order_event(f"good-{index}") for index in range(5)]
     for event in [*good[:3], *POISON[name], *good[3:]]:
-        publish(deployment.topic_arn, event)
+        publish(deployment.ref("OrderEvents/Topic"), event)
 
-    drained = drain(subscriber, load_handler(f"examples/handlers/{name}/app.py"))
+    drained = deployment.drain(subscriber.endpoint)
     dead = receive_all(subscriber.dead_letter_queue_url)
 
     assert len(drained.processed) + len(dead) == len(good) + len(POISON[name])
@@ -245,9 +256,9 @@ def fifo_template() -> dict[str, Any]:
 
 
 def test_a_fifo_topic_delivers_in_order_once_to_each_fifo_queue(
-    aws: None, fifo_template: dict[str, Any]
+    aws: None, fifo_template: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    deployment = deploy(fifo_template)
+    deployment = Emulation(fifo_template, monkeypatch)
     sns_client = boto3.client("sns")
     events = [
         order_event("o-1"),
@@ -257,7 +268,7 @@ def test_a_fifo_topic_delivers_in_order_once_to_each_fifo_queue(
     ]
     for event in events:
         sns_client.publish(
-            TopicArn=deployment.topic_arn,
+            TopicArn=deployment.ref("Ledger/Topic"),
             Message=json.dumps(event),
             MessageGroupId=event["order"]["id"],
             # explicit: moto does not derive an id from the content for the queues
@@ -266,11 +277,11 @@ def test_a_fifo_topic_delivers_in_order_once_to_each_fifo_queue(
                 "event_type": {"DataType": "String", "StringValue": event["event_type"]}
             },
         )
-    ledger = receive_all(deployment.subscribers["ledger"].queue_url)
+    ledger = receive_all(deployment.subscriber("ledger").queue_url)
     assert [(raw_order_id(m), json.loads(m["Body"])["event_type"]) for m in ledger] == [
         ("o-1", "OrderPlaced"),
         ("o-1", "OrderCancelled"),
         ("o-2", "OrderPlaced"),
     ]
-    placed_only = receive_all(deployment.subscribers["placed-only"].queue_url)
+    placed_only = receive_all(deployment.subscriber("placed-only").queue_url)
     assert [envelope_order_id(m) for m in placed_only] == ["o-1", "o-2"]

@@ -1,14 +1,13 @@
 """The order-event handlers with real event shapes: what they do, and what they refuse."""
 
 import json
-from collections.abc import Iterator
-from types import ModuleType
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
 import pytest
 
-from tests.support.aws import load_handler
+from tests.support.emulation import Deployed, Emulation
 from tests.support.events import LambdaContext, sns_event, sqs_event
 
 TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:order-events"
@@ -58,15 +57,21 @@ def batch(queue_url: str, bodies: list[str]) -> tuple[dict[str, Any], list[str]]
     return sqs_event(ordered, arn["Attributes"]["QueueArn"]), [m["MessageId"] for m in ordered]
 
 
+@pytest.fixture
+def deployment(emulate: Callable[[str], Emulation]) -> Emulation:
+    """The FanOut stack: each handler is its deployed function (``handler`` invokes it)."""
+    return emulate("FanOut")
+
+
 # --- billing ----------------------------------------------------------------------------------
 
 
 @pytest.fixture
-def billing(aws: None) -> ModuleType:
-    return load_handler("examples/handlers/billing/app.py")
+def billing(deployment: Emulation) -> Deployed:
+    return Deployed(deployment.function("OrderEvents/billing/Consumer"))
 
 
-def test_billing_charges_placed_orders_keyed_by_the_sns_message_id(billing: ModuleType) -> None:
+def test_billing_charges_placed_orders_keyed_by_the_sns_message_id(billing: Deployed) -> None:
     assert billing.billing_entry(envelope(placed(), "m-42")) == {
         "action": "charge",
         "order_id": "o-1",
@@ -103,14 +108,14 @@ def test_billing_charges_placed_orders_keyed_by_the_sns_message_id(billing: Modu
     ],
 )
 def test_billing_refuses_what_it_cannot_bill(
-    billing: ModuleType, body: dict[str, Any], message: str
+    billing: Deployed, body: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(billing.InvalidOrderEvent, match=message):
         billing.billing_entry(body)
 
 
 def test_billing_reports_exactly_the_failed_messages_of_a_batch(
-    billing: ModuleType, queue: str
+    billing: Deployed, queue: str
 ) -> None:
     bodies = [
         json.dumps(envelope(placed(id="o-1"), "m-1")),
@@ -131,11 +136,11 @@ def test_billing_reports_exactly_the_failed_messages_of_a_batch(
 
 
 @pytest.fixture
-def shipping(aws: None) -> ModuleType:
-    return load_handler("examples/handlers/shipping/app.py")
+def shipping(deployment: Emulation) -> Deployed:
+    return Deployed(deployment.function("OrderEvents/shipping/Consumer"))
 
 
-def test_shipping_creates_and_cancels_shipments(shipping: ModuleType) -> None:
+def test_shipping_creates_and_cancels_shipments(shipping: Deployed) -> None:
     assert shipping.shipping_request(json.dumps(placed())) == {
         "action": "create_shipment",
         "order_id": "o-1",
@@ -163,16 +168,14 @@ def test_shipping_creates_and_cancels_shipments(shipping: ModuleType) -> None:
         (json.dumps(placed(items=[{"sku": "a", "quantity": 1.5}])), "items[0].quantity"),
     ],
 )
-def test_shipping_refuses_what_it_cannot_ship(
-    shipping: ModuleType, body: str, message: str
-) -> None:
+def test_shipping_refuses_what_it_cannot_ship(shipping: Deployed, body: str, message: str) -> None:
     with pytest.raises(shipping.InvalidOrderEvent) as error:
         shipping.shipping_request(body)
     assert message in str(error.value)
 
 
 def test_shipping_fails_the_whole_batch_when_nothing_can_be_shipped(
-    shipping: ModuleType, queue: str
+    shipping: Deployed, queue: str
 ) -> None:
     event, _ = batch(queue, ["{not json", json.dumps(placed(items=[]))])
     # Powertools raises when every record failed: Lambda returns the whole batch to the queue.
@@ -184,12 +187,12 @@ def test_shipping_fails_the_whole_batch_when_nothing_can_be_shipped(
 
 
 @pytest.fixture
-def analytics(aws: None) -> ModuleType:
-    return load_handler("examples/handlers/analytics/app.py")
+def analytics(deployment: Emulation) -> Deployed:
+    return Deployed(deployment.function("OrderEvents/analytics/Function"))
 
 
 def test_analytics_counts_a_high_value_order(
-    analytics: ModuleType, capsys: pytest.CaptureFixture[str]
+    analytics: Deployed, capsys: pytest.CaptureFixture[str]
 ) -> None:
     event = sns_event(envelope(placed(total=1500)), f"{TOPIC_ARN}:sub-1")
     assert analytics.handler(event, LambdaContext()) == {"high_value_orders": 1}
@@ -214,7 +217,7 @@ def test_analytics_counts_a_high_value_order(
     ],
 )
 def test_analytics_raises_on_what_is_not_a_high_value_order(
-    analytics: ModuleType, message: Any, error: str
+    analytics: Deployed, message: Any, error: str
 ) -> None:
     # Raising makes Lambda retry twice, then send the event to the subscriber's DLQ.
     event = sns_event(envelope(message), f"{TOPIC_ARN}:sub-1")

@@ -50,3 +50,19 @@ def only(template: dict[str, Any], resource_type: str) -> tuple[str, dict[str, A
     }
     assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
     return next(iter(found.items()))
+
+
+def path_of(resource: dict[str, Any]) -> str:
+    """``Api/Function`` for a resource at ``Stack/Api/Function/Resource``."""
+    parts = resource.get("Metadata", {}).get("aws:cdk:path", "").split("/")[1:]
+    return "/".join(parts[:-1] if parts and parts[-1] == "Resource" else parts)
+
+
+def logical_id_at(template: dict[str, Any], path: str) -> str:
+    """The logical id of the resource at construct path ``path`` (without the stack)."""
+    [found] = [
+        logical_id
+        for logical_id, resource in template["Resources"].items()
+        if path_of(resource) == path
+    ]
+    return found

@@ -16,8 +16,8 @@ from aws_cdk.assertions import Annotations, Match
 from serverless_patterns import Saga, SagaStep, Workflow
 
 from tests.support.cdk import new_app, only, resources
+from tests.support.emulation.intrinsics import Resolver
 from tests.workflow.conftest import build_logs_off, hello, task
-from tests.workflow.emulation import resolve
 
 STEPS = ["RecordOrder", "ReserveInventory", "ChargePayment", "CreateShipment", "ConfirmOrder"]
 COMPENSATIONS = {
@@ -62,7 +62,7 @@ def machine(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 def asl(template: dict[str, Any]) -> dict[str, Any]:
     """The state machine's definition, as Step Functions would read it."""
-    return json.loads(resolve(machine(template)[1]["DefinitionString"], template))
+    return json.loads(Resolver(template)(machine(template)[1]["DefinitionString"]))
 
 
 def statements(template: dict[str, Any], role_prefix: str) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ sends the documented order (``EXAMPLE_ORDER``): what a user who deployed the sta
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -17,7 +17,7 @@ import pytest
 from examples import seed_inventory
 from examples.saga_stack import EXAMPLE_ORDER, ORDER_EVENTS
 from tests.support.cdk import ROOT
-from tests.workflow.emulation import Emulation, Invocation
+from tests.support.emulation import Emulation, Invocation
 
 ORDER = EXAMPLE_ORDER
 STOCK = seed_inventory.STOCK[ORDER["sku"]]
@@ -28,14 +28,8 @@ RESERVED = "reserved_"
 
 
 @pytest.fixture
-def saga(
-    aws: None, templates: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Emulation]:
-    emulation = Emulation(
-        templates["OrderSaga"],
-        monkeypatch,
-        handlers={"PaymentFunction": "examples/handlers/payment/app.py"},
-    ).start()
+def saga(emulate: Callable[[str], Emulation]) -> Iterator[Emulation]:
+    emulation = emulate("OrderSaga")
     seed_inventory.seed(emulation.table("Inventory").name)
     yield emulation
 

@@ -4,17 +4,13 @@ Step Functions invokes it with the payload the saga's tasks build (``operation``
 order's fields); these tests send exactly those payloads.
 """
 
-from collections.abc import Iterator
-from types import ModuleType
+from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
 
-from tests.support.aws import load_handler
 from tests.support.cdk import resources
-from tests.support.events import LambdaContext
-from tests.workflow.emulation import plain
+from tests.support.emulation import Deployed, Emulation, plain
 
 CHARGE = {
     "operation": "charge",
@@ -27,29 +23,16 @@ REFUND = {"operation": "refund", "order_id": "o-1"}
 
 
 @pytest.fixture
-def payment(
-    aws: None, templates: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[ModuleType]:
-    [(logical_id, properties)] = [
-        (name, props)
-        for name, props in resources(templates["OrderSaga"], "AWS::DynamoDB::GlobalTable").items()
-        if name.startswith("Payments")
-    ]
-    boto3.client("dynamodb").create_table(
-        TableName=logical_id,
-        KeySchema=properties["KeySchema"],
-        AttributeDefinitions=properties["AttributeDefinitions"],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    monkeypatch.setenv("PAYMENTS_TABLE", logical_id)
-    yield load_handler("examples/handlers/payment/app.py")
+def payment(emulate: Callable[[str], Emulation]) -> Deployed:
+    """The saga's deployed payment function (its table created from the template)."""
+    return Deployed(emulate("OrderSaga").function("PaymentFunction"))
 
 
-def call(payment: ModuleType, event: Any) -> Any:
-    return payment.handler(event, LambdaContext())
+def call(payment: Deployed, event: Any) -> Any:
+    return payment.handler(event)
 
 
-def stored(payment: ModuleType) -> list[dict[str, Any]]:
+def stored(payment: Deployed) -> list[dict[str, Any]]:
     return [plain(item) for item in payment.table.scan()["Items"]]
 
 
@@ -62,7 +45,7 @@ def test_payment_function_reads_its_table_from_the_environment(
     assert function["Handler"] == "app.handler"
 
 
-def test_charge_stores_and_answers_the_payment(payment: ModuleType) -> None:
+def test_charge_stores_and_answers_the_payment(payment: Deployed) -> None:
     answer = call(payment, CHARGE)
     assert answer["status"] == "CHARGED" and answer["amount_cents"] == 4200
     assert answer["charge_id"].startswith("ch_")
@@ -71,13 +54,13 @@ def test_charge_stores_and_answers_the_payment(payment: ModuleType) -> None:
     assert item["customer_id"] == "c-1"
 
 
-def test_a_repeated_charge_charges_once(payment: ModuleType) -> None:
+def test_a_repeated_charge_charges_once(payment: Deployed) -> None:
     first = call(payment, CHARGE)
     assert call(payment, CHARGE) == first
     assert len(stored(payment)) == 1
 
 
-def test_declined_card_raises_and_records_the_decline(payment: ModuleType) -> None:
+def test_declined_card_raises_and_records_the_decline(payment: Deployed) -> None:
     with pytest.raises(payment.PaymentDeclined, match="declined for order o-1"):
         call(payment, {**CHARGE, "payment_token": "tok_declined"})
     [item] = stored(payment)
@@ -85,7 +68,7 @@ def test_declined_card_raises_and_records_the_decline(payment: ModuleType) -> No
 
 
 def test_provider_outage_raises_the_transient_error_and_stores_nothing(
-    payment: ModuleType,
+    payment: Deployed,
 ) -> None:
     with pytest.raises(payment.PaymentProviderUnavailable):
         call(payment, {**CHARGE, "payment_token": "tok_unavailable"})
@@ -107,14 +90,14 @@ def test_provider_outage_raises_the_transient_error_and_stores_nothing(
     ],
 )
 def test_invalid_requests_raise_and_store_nothing(
-    payment: ModuleType, event: Any, message: str
+    payment: Deployed, event: Any, message: str
 ) -> None:
     with pytest.raises(payment.InvalidPaymentRequest, match=message.replace("[", r"\[")):
         call(payment, event)
     assert stored(payment) == []
 
 
-def test_refund_refunds_a_charge_once(payment: ModuleType) -> None:
+def test_refund_refunds_a_charge_once(payment: Deployed) -> None:
     charged = call(payment, CHARGE)
     refunded = call(payment, REFUND)
     assert refunded == {**charged, "status": "REFUNDED"}
@@ -123,7 +106,7 @@ def test_refund_refunds_a_charge_once(payment: ModuleType) -> None:
     assert item["status"] == "REFUNDED"
 
 
-def test_a_refunded_payment_is_never_paid(payment: ModuleType) -> None:
+def test_a_refunded_payment_is_never_paid(payment: Deployed) -> None:
     """A charge for an order whose payment was refunded fails: it neither counts as paid
     (the saga would ship) nor silently charges the customer again."""
     refunded = call(payment, CHARGE) | {"status": "REFUNDED"}
@@ -134,7 +117,7 @@ def test_a_refunded_payment_is_never_paid(payment: ModuleType) -> None:
     assert item["status"] == "REFUNDED" and item["charge_id"] == refunded["charge_id"]
 
 
-def test_a_refunded_record_alone_is_not_paid(payment: ModuleType) -> None:
+def test_a_refunded_record_alone_is_not_paid(payment: Deployed) -> None:
     """The record as the saga's compensation leaves it, whoever wrote it."""
     payment.table.put_item(
         Item={"order_id": "o-1", "status": "REFUNDED", "amount_cents": 4200, "charge_id": "ch_1"}
@@ -144,7 +127,7 @@ def test_a_refunded_record_alone_is_not_paid(payment: ModuleType) -> None:
     assert [item["status"] for item in stored(payment)] == ["REFUNDED"]
 
 
-def test_refund_without_a_charge_does_nothing(payment: ModuleType) -> None:
+def test_refund_without_a_charge_does_nothing(payment: Deployed) -> None:
     assert call(payment, REFUND) == {"order_id": "o-1", "status": "NONE"}
     assert stored(payment) == []
     with pytest.raises(payment.PaymentDeclined):
@@ -153,7 +136,7 @@ def test_refund_without_a_charge_does_nothing(payment: ModuleType) -> None:
     assert stored(payment)[0]["status"] == "DECLINED"
 
 
-def test_a_declined_order_can_be_charged_with_another_card(payment: ModuleType) -> None:
+def test_a_declined_order_can_be_charged_with_another_card(payment: Deployed) -> None:
     with pytest.raises(payment.PaymentDeclined):
         call(payment, {**CHARGE, "payment_token": "tok_declined"})
     assert call(payment, CHARGE)["status"] == "CHARGED"

@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from tests.workflow.emulation import Emulation
+from tests.support.emulation import Emulation
 
 
 @pytest.fixture
 def saga(
     aws: None, variants: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Emulation]:
-    yield Emulation(variants["FailingCompensation"], monkeypatch, handlers={}).start()
+    yield Emulation(variants["FailingCompensation"], monkeypatch)
 
 
 def keys(saga: Emulation) -> set[str]:

@@ -19,7 +19,7 @@ from botocore.stub import Stubber
 from examples import seed_inventory
 from tests.support.aws import create_table
 from tests.support.cdk import resources
-from tests.workflow.emulation import plain
+from tests.support.emulation import plain
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from tests.support.cdk import only
+from tests.support.emulation.intrinsics import Resolver
 from tests.support.vtl import escape_javascript, integration_response, render
-from tests.workflow.emulation import resolve
 
 BODIES = {
     "double quotes": {"note": 'say "hello"'},
@@ -40,7 +40,7 @@ def start_execution(variants: dict[str, dict[str, Any]]) -> tuple[str, str]:
     template = variants["Triggers"]
     machine_id, _ = only(template, "AWS::StepFunctions::StateMachine")
     _, method = only(template, "AWS::ApiGateway::Method")
-    request = resolve(method["Integration"]["RequestTemplates"]["application/json"], template)
+    request = Resolver(template)(method["Integration"]["RequestTemplates"]["application/json"])
     return request, machine_id
 
 

@@ -1,0 +1,197 @@
+"""Lambda's DynamoDB stream event source mapping, emulated as the template configures it.
+
+The rules, from the Lambda developer guide:
+
+- "Lambda parameters for Amazon DynamoDB event source mappings" (lambda/latest/dg/
+  services-ddb-params.html): ``BatchSize`` (default 100), ``StartingPosition``
+  (``TRIM_HORIZON`` or ``LATEST``), ``MaximumRetryAttempts`` and ``MaximumRecordAgeInSeconds``
+  (default -1: until the record expires), ``BisectBatchOnFunctionError`` (default false).
+- "Control which events Lambda sends to your function" (lambda/latest/dg/
+  invocation-eventfiltering.html): a record that matches no filter is not sent, and counts
+  as processed.
+- "Configuring partial batch response with DynamoDB and Lambda" (lambda/latest/dg/
+  services-ddb-batchfailurereporting.html): ``batchItemFailures`` counts only with
+  ``ReportBatchItemFailures``; an empty or absent list (or no response) is a success; an
+  empty, null or unknown ``itemIdentifier`` fails the whole batch; otherwise Lambda
+  checkpoints before the lowest failed sequence number and retries from there. A function
+  error with bisect on splits the batch in two, whatever the response type.
+- "Retain discarded records for a DynamoDB event source in Lambda" (lambda/latest/dg/
+  services-dynamodb-errors.html): splitting does not use up the retry quota; records past
+  their retries (``RetryAttemptsExhausted``) or their age (``RecordAgeExceeded``) are
+  discarded and a record of the batch (``DDBStreamBatchInfo``) goes to the ``OnFailure``
+  destination; processing goes on with the next records.
+
+The stream has one shard in moto. Time: a record's age is measured on the emulation's clock
+(:attr:`StreamPoller.clock`), which a test moves on instead of sleeping.
+"""
+
+import json
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+
+from tests.support.emulation.functions import Function
+from tests.support.emulation.intrinsics import REGION
+from tests.support.events import dynamodb_stream_event
+
+#: moto answers DescribeStream etc. only on the regional endpoint.
+STREAMS_ENDPOINT = f"https://streams.dynamodb.{REGION}.amazonaws.com"
+#: Bound on invocations per run: "retry until the record expires" would block the shard.
+MAX_INVOCATIONS = 200
+
+
+def matches(pattern: Any, value: Any) -> bool:
+    """An event filter pattern: nested objects, lists of allowed values (exact match)."""
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(
+            key in value and matches(part, value[key]) for key, part in pattern.items()
+        )
+    return value in pattern
+
+
+@dataclass
+class Batch:
+    records: list[dict[str, Any]]
+    #: Invocations that held these records (splits included), and retries (splits excluded).
+    invocations: int = 0
+    retries: int = 0
+
+
+@dataclass
+class StreamPoller:
+    """One DynamoDB stream event source mapping of the template."""
+
+    function: Function
+    stream_arn: str
+    mapping: dict[str, Any]
+    deliver: Callable[[str, dict[str, Any], dict[str, str]], None]
+    #: Seconds added to the wall clock when records' ages are measured.
+    clock: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.client = boto3.client("dynamodbstreams", endpoint_url=STREAMS_ENDPOINT)
+        shard = self.client.describe_stream(StreamArn=self.stream_arn)["StreamDescription"][
+            "Shards"
+        ][0]
+        self.shard_id = shard["ShardId"]
+        self.iterator = self.client.get_shard_iterator(
+            StreamArn=self.stream_arn,
+            ShardId=self.shard_id,
+            ShardIteratorType=self.mapping["StartingPosition"],
+        )["ShardIterator"]
+        self.filters = [
+            json.loads(f["Pattern"])
+            for f in self.mapping.get("FilterCriteria", {}).get("Filters", [])
+        ]
+
+    def read(self) -> list[dict[str, Any]]:
+        """New records since the last read that pass the mapping's filters."""
+        page = self.client.get_records(ShardIterator=self.iterator)
+        self.iterator = page["NextShardIterator"]
+        return [r for r in page["Records"] if not self.filters or self._selected(r)]
+
+    def _selected(self, record: dict[str, Any]) -> bool:
+        return any(matches(f, record) for f in self.filters)
+
+    def run(self) -> int:
+        """Invoke the function for every new record, as the mapping would; the invocations."""
+        size = self.mapping.get("BatchSize", 100)
+        records = self.read()
+        pending = deque(Batch(records[i : i + size]) for i in range(0, len(records), size))
+        invocations = 0
+        while pending:
+            batch = pending.popleft()
+            batch.records = self._drop_expired(batch)
+            if not batch.records:
+                continue
+            assert invocations < MAX_INVOCATIONS, "the shard never got past a batch"
+            invocations += 1
+            batch.invocations += 1
+            retry_from = self._invoke(batch)
+            if retry_from is None:
+                continue
+            if retry_from == "bisect" and len(batch.records) > 1:
+                half = len(batch.records) // 2
+                for part in (batch.records[half:], batch.records[:half]):
+                    pending.appendleft(Batch(part, batch.invocations, batch.retries))
+                continue
+            if isinstance(retry_from, int):
+                batch.records = batch.records[retry_from:]
+            batch.retries += 1
+            retries = self.mapping.get("MaximumRetryAttempts", -1)
+            if retries != -1 and batch.retries > retries:
+                self._discard(batch, "RetryAttemptsExhausted")
+            else:
+                pending.appendleft(batch)
+        return invocations
+
+    def _invoke(self, batch: Batch) -> int | str | None:
+        """None: the batch succeeded; an index: retry from that record; "bisect": it failed."""
+        try:
+            response = self.function.invoke(dynamodb_stream_event(batch.records, self.stream_arn))
+        except Exception:
+            return "bisect" if self.mapping.get("BisectBatchOnFunctionError") else 0
+        if "ReportBatchItemFailures" not in self.mapping.get("FunctionResponseTypes", []):
+            return None
+        failures = response.get("batchItemFailures") if isinstance(response, dict) else None
+        if not failures:
+            return None
+        numbers = [r["dynamodb"]["SequenceNumber"] for r in batch.records]
+        failed = [f.get("itemIdentifier") if isinstance(f, dict) else None for f in failures]
+        if any(identifier not in numbers for identifier in failed):
+            return 0  # an empty, null or unknown itemIdentifier: the whole batch failed
+        return min(numbers.index(identifier) for identifier in failed)
+
+    def _drop_expired(self, batch: Batch) -> list[dict[str, Any]]:
+        max_age = self.mapping.get("MaximumRecordAgeInSeconds", -1)
+        if max_age == -1:
+            return batch.records
+        now = datetime.now(UTC).timestamp() + self.clock
+        expired = [r for r in batch.records if now - created(r) > max_age]
+        if expired:
+            self._discard(Batch(expired, batch.invocations, batch.retries), "RecordAgeExceeded")
+        return [r for r in batch.records if r not in expired]
+
+    def _discard(self, batch: Batch, condition: str) -> None:
+        first, last = batch.records[0], batch.records[-1]
+        record = {
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": self.function.arn,
+                "condition": condition,
+                "approximateInvokeCount": batch.invocations,
+            },
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": "$LATEST",
+                "functionError": "Unhandled",
+            },
+            "version": "1.0",
+            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "DDBStreamBatchInfo": {
+                "shardId": self.shard_id,
+                "startSequenceNumber": first["dynamodb"]["SequenceNumber"],
+                "endSequenceNumber": last["dynamodb"]["SequenceNumber"],
+                "approximateArrivalOfFirstRecord": iso(created(first)),
+                "approximateArrivalOfLastRecord": iso(created(last)),
+                "batchSize": len(batch.records),
+                "streamArn": self.stream_arn,
+            },
+        }
+        destination = self.mapping.get("DestinationConfig", {}).get("OnFailure", {})
+        if destination.get("Destination"):
+            self.deliver(destination["Destination"], record, {})
+
+
+def created(record: dict[str, Any]) -> float:
+    value = record["dynamodb"]["ApproximateCreationDateTime"]
+    return value if isinstance(value, int | float) else value.timestamp()
+
+
+def iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
