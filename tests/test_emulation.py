@@ -43,6 +43,7 @@ def handler(event, context):
 """
 
 FUNCTION = "Fn"
+ROLE = "FnRole"  # the execution role, with no policy: the handler calls no AWS API
 TABLE = "Table"
 FAILURES = "Failures"
 
@@ -55,6 +56,7 @@ def function(environment: dict[str, str] | None = None, **properties: Any) -> di
             "Handler": "app.handler",
             "Runtime": "python3.13",
             "Timeout": 10,
+            "Role": {"Fn::GetAtt": [ROLE, "Arn"]},
             "Environment": {"Variables": environment or {}},
             **properties,
         },
@@ -72,7 +74,22 @@ def deploy(
     """``deploy(resources)``: a template of ``resources`` in moto, its function's code here."""
     (tmp_path / "code").mkdir()
     (tmp_path / "code" / "app.py").write_text(HANDLER)
-    return lambda found: Emulation({"Resources": found}, monkeypatch, tmp_path)
+    role = {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        },
+    }
+    return lambda found: Emulation({"Resources": {ROLE: role, **found}}, monkeypatch, tmp_path)
 
 
 # --- DynamoDB stream event source mappings ------------------------------------------------------

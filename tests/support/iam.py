@@ -42,8 +42,10 @@ do, and what this module adds:
 import json
 import os
 import re
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 from unittest import mock
@@ -54,7 +56,7 @@ from botocore.credentials import Credentials
 from botocore.signers import RequestSigner
 from moto.apigatewaymanagementapi.responses import ApiGatewayManagementApiResponse
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.core.authorization import enable_iam_authentication
+from moto.core.authorization import ActionAuthenticatorMixin, enable_iam_authentication
 from moto.core.exceptions import AccessDeniedError, JsonRESTError, _RESTError
 from moto.iam.access_control import IAMPolicyStatement, IAMRequest, IAMRequestBase
 from moto.iam.aws_managed_policies import aws_managed_policies_data
@@ -291,9 +293,6 @@ class _Enforcement:
         self.problems: list[str] = []
         #: Every refused call, as ``"<action> on <resource>"``.
         self.denied: list[str] = []
-        self._check = IAMRequestBase.check_action_permitted
-        #: Patched onto moto's request class, hence a function of the request.
-        self.check_request = lambda request, resource: self.check(request, resource)
 
     def check(self, request: IAMRequestBase, moto_resource: str) -> None:
         for action, resource in _request_checks(request, moto_resource):
@@ -305,7 +304,7 @@ class _Enforcement:
                 raise PolicyNotEvaluable(self.problems[-1])
             request._action = action
             try:
-                self._check(request, resource)
+                _CHECK_ACTION_PERMITTED(request, resource)
             except AccessDeniedError as error:
                 self.denied.append(f"{action} on {resource}")
                 raise _denied(request, resource) from error
@@ -320,11 +319,15 @@ class _Enforcement:
         )
 
 
-def _manage_connections(enforcement: _Enforcement, operation: str) -> Callable[..., Any]:
-    """moto's ``@connections`` operation, behind an ``execute-api:ManageConnections`` check."""
+def _manage_connections(operation: str) -> Callable[..., Any]:
+    """moto's ``@connections`` operation, behind an ``execute-api:ManageConnections`` check of
+    the calling thread's role."""
     run = getattr(ApiGatewayManagementApiResponse, operation)
 
     def checked(response: ApiGatewayManagementApiResponse) -> Any:
+        caller = _caller()
+        if caller is None:
+            return run(response)
         url = urlsplit(response.uri)
         api_id, _, region = url.netloc.split(".")[:3]
         stage, _, connection = unquote(url.path).lstrip("/").partition("/@connections/")
@@ -332,7 +335,7 @@ def _manage_connections(enforcement: _Enforcement, operation: str) -> Callable[.
             f"arn:aws:execute-api:{region}:{DEFAULT_ACCOUNT_ID}:{api_id}/{stage}/"
             f"{response.method}/@connections/{connection}"
         )
-        caller = IAMRequest(
+        request = IAMRequest(
             account_id=DEFAULT_ACCOUNT_ID,
             method=response.method,
             path=url.path,
@@ -341,7 +344,7 @@ def _manage_connections(enforcement: _Enforcement, operation: str) -> Callable[.
             headers=response.headers,
             action="ManageConnections",
         )
-        enforcement.check(caller, resource)
+        caller.enforcement.check(request, resource)
         return run(response)
 
     return checked
@@ -402,13 +405,102 @@ def _environment(credentials: Credentials) -> Iterator[None]:
                 os.environ[name] = value
 
 
+@dataclass(frozen=True)
+class _Role:
+    """A role a thread acts as: its credentials and its enforcement."""
+
+    credentials: Credentials
+    enforcement: _Enforcement
+
+
+#: Per thread, who is calling: a :class:`_Role`, or ``None`` for the platform (AWS itself).
+_callers = threading.local()
+_installed = {"count": 0, "patches": ExitStack()}
+_install_lock = threading.Lock()
+_CHECK_ACTION_PERMITTED = IAMRequestBase.check_action_permitted
+_AUTHORIZE = ActionAuthenticatorMixin._authenticate_and_authorize_action
+_SIGN = RequestSigner.get_auth_instance
+
+
+def _caller() -> _Role | None:
+    """The role the current thread acts as; ``None`` for the platform or the test itself."""
+    stack = getattr(_callers, "stack", [])
+    return stack[-1] if stack else None
+
+
+def _get_auth_instance(signer: RequestSigner, *args: Any, **kwargs: Any) -> Any:
+    caller = _caller()
+    if caller is not None:
+        kwargs["request_credentials"] = caller.credentials
+    return _SIGN(signer, *args, **kwargs)
+
+
+def _authorize(response: Any, iam_request_cls: type, resource: str = "*") -> None:
+    """moto's authentication and authorization, for a thread acting as a role only."""
+    if _caller() is not None:
+        _AUTHORIZE(response, iam_request_cls, resource)
+
+
+def _check_action_permitted(request: IAMRequestBase, resource: str) -> None:
+    caller = _caller()
+    assert caller is not None, "moto checked a call no role made"
+    caller.enforcement.check(request, resource)
+
+
+@contextmanager
+def _calling(caller: _Role | None) -> Iterator[None]:
+    """``caller`` on top of the current thread's stack; moto's enforcement and the signer
+    patched while any thread's stack is not empty."""
+    with _install_lock:
+        if _installed["count"] == 0:
+            _installed["patches"] = _install()
+        _installed["count"] += 1
+    stack = _callers.__dict__.setdefault("stack", [])
+    stack.append(caller)
+    try:
+        yield
+    finally:
+        stack.pop()
+        with _install_lock:
+            _installed["count"] -= 1
+            if _installed["count"] == 0:
+                _installed["patches"].close()
+
+
+def _install() -> ExitStack:
+    patches = ExitStack()
+    for target, name, value in [
+        (RequestSigner, "get_auth_instance", _get_auth_instance),
+        (ActionAuthenticatorMixin, "_authenticate_and_authorize_action", _authorize),
+        (IAMRequestBase, "check_action_permitted", _check_action_permitted),
+        (IAMPolicyStatement, "_check_element_matches", _element_matches),
+        *[
+            (ApiGatewayManagementApiResponse, operation, _manage_connections(operation))
+            for operation in ("post_to_connection", "get_connection", "delete_connection")
+        ],
+    ]:
+        patches.enter_context(mock.patch.object(target, name, value))
+    patches.enter_context(enable_iam_authentication())
+    return patches
+
+
+@contextmanager
+def as_platform() -> Iterator[None]:
+    """Inside, the current thread's calls are AWS's own (a service delivering an event, a
+    poller reading a queue): signed with the test's credentials and not checked, even when
+    a role is active further out. A function invoked inside acts as its own role again."""
+    with _calling(None):
+        yield
+
+
 @contextmanager
 def acting_as(
     template: dict[str, Any], function_logical_id: str, resolve: Callable[[Any], Any]
 ) -> Iterator[list[str]]:
-    """Inside, boto3 calls carry the credentials of the function's execution role (its
-    policies from the template, references resolved by ``resolve`` to the moto resources),
-    with moto's IAM enforcement on; outside, everything is as before.
+    """Inside, the current thread's boto3 calls carry the credentials of the function's
+    execution role (its policies from the template, references resolved by ``resolve`` to the
+    moto resources), and moto checks them against its policies; other threads' calls are not
+    affected. Nested, the innermost :func:`acting_as` or :func:`as_platform` applies.
 
     Yields the list of calls refused so far (``"dynamodb:PutItem on arn:..."``), for the
     failures a handler catches. Needs an active moto mock. Entering again for the same role
@@ -417,32 +509,8 @@ def acting_as(
     role_id = role_of(template, function_logical_id)
     documents = policies_of(template, role_id, resolve)
     credentials = _assume(template, role_id, documents, function_logical_id)
-    sign_as_role = RequestSigner.get_auth_instance
-
-    def get_auth_instance(signer: RequestSigner, *args: Any, **kwargs: Any) -> Any:
-        return sign_as_role(signer, *args, **{**kwargs, "request_credentials": credentials})
-
     enforcement = _Enforcement(documents)
-    with ExitStack() as stack:
-        stack.enter_context(_environment(credentials))
-        stack.enter_context(
-            mock.patch.object(RequestSigner, "get_auth_instance", get_auth_instance)
-        )
-        stack.enter_context(
-            mock.patch.object(IAMRequestBase, "check_action_permitted", enforcement.check_request)
-        )
-        stack.enter_context(
-            mock.patch.object(IAMPolicyStatement, "_check_element_matches", _element_matches)
-        )
-        for operation in ("post_to_connection", "get_connection", "delete_connection"):
-            stack.enter_context(
-                mock.patch.object(
-                    ApiGatewayManagementApiResponse,
-                    operation,
-                    _manage_connections(enforcement, operation),
-                )
-            )
-        stack.enter_context(enable_iam_authentication())
+    with _environment(credentials), _calling(_Role(credentials, enforcement)):
         yield enforcement.denied
     if enforcement.problems:
         raise PolicyNotEvaluable("; ".join(enforcement.problems))

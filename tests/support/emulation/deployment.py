@@ -28,8 +28,12 @@ loads every Python function from its staged code (functions.py), and wires:
 What moto cannot do, and this emulation does not fake: schedule rules never fire by
 themselves (:meth:`Emulation.fire` delivers a rule's scheduled event on demand);
 EventBridge's ``MaximumEventAgeInSeconds`` is not applied (its back-off schedule is not
-documented). IAM: handlers run with the test's credentials here; tests/support/iam.py
-``acting_as`` is meant to wrap :meth:`Function.invoke`'s invocation (not wired yet).
+documented).
+
+IAM: every handler runs as its execution role (:meth:`Function.invoke`, tests/support/iam.py
+``acting_as``). What AWS does itself (delivering an SNS message or an EventBridge event,
+polling a queue or stream, recording an asynchronous invocation) runs ``as_platform``:
+unchecked, since the resource policies and service roles that govern it are not emulated.
 """
 
 import json
@@ -59,6 +63,7 @@ from tests.support.emulation.functions import Function, Invocation, function_arn
 from tests.support.emulation.intrinsics import ACCOUNT, REGION, Resolver
 from tests.support.emulation.streams import StreamPoller
 from tests.support.events import sns_event
+from tests.support.iam import as_platform
 from tests.support.sqs_poller import Drained, EventSourceMapping, drain
 
 EXECUTION_DEADLINE_SECONDS = 30
@@ -202,6 +207,11 @@ class Emulation:
         }
         for logical_id in python:
             self.resolve.register(logical_id, logical_id, Arn=function_arn(logical_id))
+        for kind in ("AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api"):
+            for logical_id in self.of_type(kind):
+                # An API's id is a host name (``ID.execute-api...``): lower case, as the ARN
+                # the execute-api policies name must be to match a call made to it.
+                self.resolve.register(logical_id, logical_id.lower())
         for kind in TABLES:
             for logical_id, properties in self.of_type(kind).items():
                 name = create_table(logical_id, properties)
@@ -392,6 +402,7 @@ class Emulation:
         self.monkeypatch.setattr(Subscription, "publish", subscription_publish)
         self.monkeypatch.setattr(LambdaSimpleBackend, "invoke", self._lambda_task())
 
+    @as_platform()
     def _publish_to_lambda(
         self,
         subscription: Subscription,
@@ -419,6 +430,7 @@ class Emulation:
         if redrive:  # SNS could not reach the endpoint: the subscription's DLQ keeps it
             self.deliver(json.loads(redrive)["deadLetterTargetArn"], envelope, {})
 
+    @as_platform()
     def deliver_event(self, rule_arn: str, target: dict[str, Any], event: dict[str, Any]) -> None:
         """Deliver one matched event to one target with its retry policy and DLQ."""
         event = dict(event)
@@ -486,6 +498,7 @@ class Emulation:
             return Failure("NO_RESOURCE" if missing else "SDK_CLIENT_ERROR", str(error))
         return None
 
+    @as_platform()
     def deliver(
         self,
         arn: str,
@@ -524,6 +537,7 @@ class Emulation:
 
     # --- event sources ------------------------------------------------------------------------
 
+    @as_platform()
     def drain(self, queue: str) -> Drained:
         """Run the function mapped to ``queue`` until the queue is empty (sqs_poller.py)."""
         function_id, mapping = self.queue_mappings[self.logical_id(queue)]
@@ -532,6 +546,7 @@ class Emulation:
     def stream(self, function: str) -> StreamPoller:
         return self.streams[self.logical_id(function)]
 
+    @as_platform()
     def fire(self, rule: str) -> None:
         """A schedule rule's event, delivered to its targets ("Creating a rule that runs on a
         schedule", eventbridge/latest/userguide/eb-create-rule-schedule.html)."""

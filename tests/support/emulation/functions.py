@@ -33,6 +33,7 @@ from typing import Any
 
 from tests.support.emulation.intrinsics import ACCOUNT, REGION, Resolver
 from tests.support.events import LambdaContext
+from tests.support.iam import acting_as
 
 #: Lambda's default ``MaximumRetryAttempts`` for asynchronous invocation (invocation-async-
 #: error-handling.html: "by default Lambda attempts to run it two more times").
@@ -90,6 +91,8 @@ class Function:
     #: A test's stand-in for the handler (``(event, context) -> answer``): what the runtime
     #: runs instead, e.g. to crash the way a timeout does.
     stand_in: Callable[[Any, Any], Any] | None = None
+    #: The template's resolver: the execution role's policies, resolved to moto's resources.
+    resolve: Resolver | None = None
     _modules: dict[str, Any] = field(default_factory=dict)
     _entry: Callable[..., Any] | None = None
     _running: bool = False
@@ -112,6 +115,7 @@ class Function:
             timeout=properties.get("Timeout", 3),
             paths=paths,
             environment={name: str(value) for name, value in variables.items()},
+            resolve=resolve,
         )
 
     @property
@@ -170,10 +174,13 @@ class Function:
             os.environ.update(saved_environment)
 
     def invoke(self, event: Any) -> Any:
-        """A synchronous invocation: the handler's answer, or the error it raised."""
+        """A synchronous invocation: the handler's answer, or the error it raised. The handler
+        runs as the function's execution role (tests/support/iam.py): a call its policies do
+        not allow fails as in AWS."""
         entry = self._load()  # the cold start is not part of the invocation
         entry = self.stand_in or entry
-        with self.process():
+        assert self.resolve is not None, "a function runs with the role of its template"
+        with acting_as(self.resolve.template, self.logical_id, self.resolve), self.process():
             try:
                 result = entry(copy.deepcopy(event), Context(self.logical_id, self.timeout))
             except BaseException as error:

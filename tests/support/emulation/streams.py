@@ -38,6 +38,7 @@ import boto3
 from tests.support.emulation.functions import Function
 from tests.support.emulation.intrinsics import REGION
 from tests.support.events import dynamodb_stream_event
+from tests.support.iam import as_platform
 
 #: moto answers DescribeStream etc. only on the regional endpoint.
 STREAMS_ENDPOINT = f"https://streams.dynamodb.{REGION}.amazonaws.com"
@@ -98,6 +99,7 @@ class StreamPoller:
     def _selected(self, record: dict[str, Any]) -> bool:
         return any(matches(f, record) for f in self.filters)
 
+    @as_platform()
     def run(self) -> int:
         """Invoke the function for every new record, as the mapping would; the invocations."""
         size = self.mapping.get("BatchSize", 100)
