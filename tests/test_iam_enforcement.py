@@ -15,6 +15,7 @@ import copy
 import json
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 from typing import Any
 
@@ -27,7 +28,7 @@ from tests.support.aws import create_table, create_table_from_template, load_han
 from tests.support.cdk import resources
 from tests.support.emulation import Emulation
 from tests.support.events import LambdaContext, rest_api_event, sqs_event, websocket_event
-from tests.support.iam import PolicyNotEvaluable, acting_as, by_logical_id
+from tests.support.iam import PolicyNotEvaluable, acting_as, as_platform, by_logical_id
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -202,6 +203,74 @@ def test_a_policy_moto_cannot_evaluate_fails_loudly(
         acting_as(conditional, function, by_logical_id(sync_api)),
     ):
         pass
+
+
+# --- Scope: the calling thread, innermost first --------------------------------------------------
+
+
+def caller_arn() -> str:
+    return str(boto3.client("sts").get_caller_identity()["Arn"])
+
+
+def in_another_thread(call: Callable[[], Any]) -> Any:
+    """``call()``'s answer (or the error it raised), run in a thread of its own."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).exception() or pool.submit(call).result()
+
+
+def test_a_role_applies_to_its_own_thread_only(
+    orders: ModuleType, sync_api: dict[str, Any]
+) -> None:
+    """What moto runs in threads of its own (a Step Functions execution) or the test polls
+    meanwhile is neither signed as the role a handler acts as, nor checked against it."""
+    function = function_id(sync_api, "app.handler")
+    weakened = without_action(sync_api, function, "dynamodb:PutItem")
+    with acting_as(weakened, function, by_logical_id(sync_api)):
+        assert "assumed-role/" in caller_arn()
+        assert "assumed-role/" not in in_another_thread(caller_arn)
+        assert in_another_thread(lambda: call(orders, PLACE)[0]) == 201
+        with pytest.raises(ClientError, match="AccessDeniedException"):
+            call(orders, PLACE)
+
+
+def test_the_platform_acts_unchecked_until_a_function_acts_again(
+    orders: ModuleType, sync_api: dict[str, Any]
+) -> None:
+    """``as_platform``: a service delivering for the handler (EventBridge to a target, SNS to a
+    subscriber) acts under its own authority, not the caller's role; the function it invokes
+    acts as its own role again, and the caller's role applies again after."""
+    function = function_id(sync_api, "app.handler")
+    weakened = without_action(sync_api, function, "dynamodb:PutItem")
+    with acting_as(weakened, function, by_logical_id(sync_api)):
+        with as_platform():
+            assert "assumed-role/" not in caller_arn()
+            assert call(orders, PLACE)[0] == 201
+            with (
+                acting_as(weakened, function, by_logical_id(sync_api)) as denied,
+                pytest.raises(ClientError, match="AccessDeniedException"),
+            ):
+                call(orders, PLACE)
+            assert denied == [f"dynamodb:PutItem on {ARN_PREFIX}:table/{orders.table.name}"]
+        with pytest.raises(ClientError, match="AccessDeniedException"):
+            call(orders, PLACE)
+    assert call(orders, PLACE)[0] == 201
+
+
+def test_an_emulated_handler_runs_as_its_role(
+    reference_app: Any, aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every invocation through the emulation (Function.invoke) acts as the function's role:
+    without ``dynamodb:PutItem`` the deployed orders handler cannot place an order."""
+    template = reference_app.templates["SyncApi"]
+    function = function_id(template, "app.handler")
+    weakened = without_action(template, function, "dynamodb:PutItem")
+    emulation = Emulation(weakened, monkeypatch, reference_app.outdir)
+    with pytest.raises(ClientError, match="AccessDeniedException"):
+        emulation.functions[function].invoke(PLACE)
+    [table] = emulation.of_type("AWS::DynamoDB::Table") | emulation.of_type(
+        "AWS::DynamoDB::GlobalTable"
+    )
+    assert list(emulation.items(table)) == []
 
 
 # --- AsyncApi: the worker runtime with the reference ``process`` ------------------------------
