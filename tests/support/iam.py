@@ -1,10 +1,16 @@
 """A function's execution role, enforced by moto while its handler runs.
 
 :func:`acting_as` creates in moto the role a template gives a function, with every policy that
-attaches to it, assumes it, and switches moto's IAM enforcement on: inside, every boto3 call
-(clients made before or after, Powertools' included) is signed with the role's temporary
-credentials, as the Lambda runtime's are ("Lambda execution role",
-lambda/latest/dg/lambda-intro-execution-role.html). A call the role does not allow fails as
+attaches to it, assumes it, and switches moto's IAM enforcement on: inside, every boto3 call of the current
+thread (clients made before or after, Powertools' included) is signed with the role's
+temporary credentials, as the Lambda runtime's are ("Lambda execution role",
+lambda/latest/dg/lambda-intro-execution-role.html), and checked against its policies. The
+emulation (tests/support/emulation) runs every handler so.
+
+Who calls is a per-thread stack: the innermost :func:`acting_as` or :func:`as_platform`
+applies. Other threads (moto's Step Functions executions, a test polling meanwhile) are not
+affected; :func:`as_platform` is AWS acting itself (a service delivering a handler's event to
+its targets), unchecked; a function it invokes acts as its own role again. A call the role does not allow fails as
 AWS fails it: ``AccessDeniedException`` (HTTP 400) for the JSON-protocol services (DynamoDB,
 SQS, EventBridge, Step Functions, ...; their "Common Errors" pages), ``AuthorizationError``
 (HTTP 403) for SNS ("Publish", sns/latest/api/API_Publish.html), ``ForbiddenException``
