@@ -1,21 +1,21 @@
 """A function's execution role, enforced by moto while its handler runs.
 
 :func:`acting_as` creates in moto the role a template gives a function, with every policy that
-attaches to it, assumes it, and switches moto's IAM enforcement on: inside, every boto3 call of the current
-thread (clients made before or after, Powertools' included) is signed with the role's
-temporary credentials, as the Lambda runtime's are ("Lambda execution role",
+attaches to it, assumes it, and switches moto's IAM enforcement on: inside, every boto3 call
+of the current thread (clients made before or after, Powertools' included) is signed with the
+role's temporary credentials, as the Lambda runtime's are ("Lambda execution role",
 lambda/latest/dg/lambda-intro-execution-role.html), and checked against its policies. The
-emulation (tests/support/emulation) runs every handler so.
+emulation (tests/support/emulation) runs every handler so. A call the role does not allow
+fails as AWS fails it: ``AccessDeniedException`` (HTTP 400) for the JSON-protocol services
+(DynamoDB, SQS, EventBridge, Step Functions, ...; their "Common Errors" pages),
+``AuthorizationError`` (HTTP 403) for SNS ("Publish", sns/latest/api/API_Publish.html),
+``ForbiddenException`` (HTTP 403) for the WebSocket ``@connections`` API
+("PostToConnection", apigatewayv2/latest/api-reference/apis-apiid-connections-connectionid.html).
 
 Who calls is a per-thread stack: the innermost :func:`acting_as` or :func:`as_platform`
 applies. Other threads (moto's Step Functions executions, a test polling meanwhile) are not
-affected; :func:`as_platform` is AWS acting itself (a service delivering a handler's event to
-its targets), unchecked; a function it invokes acts as its own role again. A call the role does not allow fails as
-AWS fails it: ``AccessDeniedException`` (HTTP 400) for the JSON-protocol services (DynamoDB,
-SQS, EventBridge, Step Functions, ...; their "Common Errors" pages), ``AuthorizationError``
-(HTTP 403) for SNS ("Publish", sns/latest/api/API_Publish.html), ``ForbiddenException``
-(HTTP 403) for the WebSocket ``@connections`` API ("PostToConnection",
-apigatewayv2/latest/api-reference/apis-apiid-connections-connectionid.html).
+affected. :func:`as_platform` is AWS acting itself (a service delivering a handler's event to
+its targets), unchecked; a function it invokes acts as its own role again.
 
 Policies are evaluated by moto (moto/iam/access_control.py, moto 5.2.5): an explicit Deny
 wins, else one Allow of the action on the resource is needed ("Policy evaluation logic",
