@@ -16,8 +16,6 @@ import json
 from pathlib import Path
 
 from aws_cdk import CfnOutput, Stack
-from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 from serverless_patterns import QueueWorkerService, Route, TableAccess
 from serverless_patterns.core import alarms
@@ -30,14 +28,13 @@ from serverless_patterns.core.integrations import (
     explain_invalid_bodies,
     send_message_integration,
 )
-from serverless_patterns.core.queues import dead_letter_queue
-from serverless_patterns.core.tables import grant, table
+from serverless_patterns.core.tables import grant
 
 from examples.notification_service_stack import (
     AUDIENCES,
     LINK_DOMAIN,
     REQUEST_SCHEMA,
-    SMS_SUBSCRIBERS,
+    records_and_sms_subscribers,
 )
 
 HANDLERS = Path(__file__).parent / "handlers"
@@ -52,28 +49,7 @@ class NotificationServiceFargateStack(Stack):
             construct_id,
             description="serverless-patterns: notification service as drawn (SQS + Fargate)",
         )
-        records = table(
-            self,
-            "NotificationRecords",
-            props=dynamodb.TablePropsV2(
-                partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING)
-            ),
-        )
-        users = topic_defaults.topic(self, "SubscribedUsers")
-        undelivered = dead_letter_queue(self, "UndeliveredSms")
-        for phone_number, audiences in SMS_SUBSCRIBERS.items():
-            subscription = sns.Subscription(
-                self,
-                f"Sms{phone_number.lstrip('+')}",
-                topic=users,
-                protocol=sns.SubscriptionProtocol.SMS,
-                endpoint=phone_number,
-                dead_letter_queue=undelivered,
-                filter_policy={
-                    "audience": sns.SubscriptionFilter.string_filter(allowlist=list(audiences))
-                },
-            )
-            subscription.node.add_dependency(undelivered)
+        records, users, undelivered = records_and_sms_subscribers(self)
 
         worker = QueueWorkerService(
             self,

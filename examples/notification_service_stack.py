@@ -22,6 +22,7 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from serverless_patterns import AsyncApi, TableAccess
 from serverless_patterns.core import alarms
@@ -60,6 +61,38 @@ REQUEST_SCHEMA = apigw.JsonSchema(
 )
 
 
+def records_and_sms_subscribers(stack: Stack) -> tuple[dynamodb.TableV2, sns.Topic, sqs.Queue]:
+    """The notification records table, the topic of the subscribed users with its SMS
+    subscriptions (one filter policy per phone number), and their dead-letter queue: what
+    both notification services share, whichever worker they run."""
+    records = table(
+        stack,
+        "NotificationRecords",
+        props=dynamodb.TablePropsV2(
+            partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING)
+        ),
+    )
+    users = topic_defaults.topic(stack, "SubscribedUsers")
+    undelivered = dead_letter_queue(stack, "UndeliveredSms")
+    for phone_number, audiences in SMS_SUBSCRIBERS.items():
+        # sns.Subscription, not subscriptions.SmsSubscription: the latter drops its
+        # dead_letter_queue (aws-cdk-lib 2.275), and undeliverable texts must be kept.
+        subscription = sns.Subscription(
+            stack,
+            f"Sms{phone_number.lstrip('+')}",
+            topic=users,
+            protocol=sns.SubscriptionProtocol.SMS,
+            endpoint=phone_number,
+            dead_letter_queue=undelivered,
+            filter_policy={
+                "audience": sns.SubscriptionFilter.string_filter(allowlist=list(audiences))
+            },
+        )
+        # SNS may redrive only once the DLQ's policy lets it.
+        subscription.node.add_dependency(undelivered)
+    return records, users, undelivered
+
+
 class NotificationServiceStack(Stack):
     """Notification requests in, SMS to the subscribed users out, nothing lost in between."""
 
@@ -69,31 +102,7 @@ class NotificationServiceStack(Stack):
             construct_id,
             description="serverless-patterns: notification service (AsyncApi + SNS SMS)",
         )
-        records = table(
-            self,
-            "NotificationRecords",
-            props=dynamodb.TablePropsV2(
-                partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING)
-            ),
-        )
-        users = topic_defaults.topic(self, "SubscribedUsers")
-        undelivered = dead_letter_queue(self, "UndeliveredSms")
-        for phone_number, audiences in SMS_SUBSCRIBERS.items():
-            # sns.Subscription, not subscriptions.SmsSubscription: the latter drops its
-            # dead_letter_queue (aws-cdk-lib 2.275), and undeliverable texts must be kept.
-            subscription = sns.Subscription(
-                self,
-                f"Sms{phone_number.lstrip('+')}",
-                topic=users,
-                protocol=sns.SubscriptionProtocol.SMS,
-                endpoint=phone_number,
-                dead_letter_queue=undelivered,
-                filter_policy={
-                    "audience": sns.SubscriptionFilter.string_filter(allowlist=list(audiences))
-                },
-            )
-            # SNS may redrive only once the DLQ's policy lets it.
-            subscription.node.add_dependency(undelivered)
+        records, users, undelivered = records_and_sms_subscribers(self)
 
         requests = AsyncApi(
             self,

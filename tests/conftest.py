@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from examples.app import REFERENCE_STACKS, SynthesizedApp, synthesize
 from tests.support.aws import reuse_resource_classes
@@ -64,6 +65,26 @@ def templates(
     that come before the compliance tests.
     """
     return reference_app.templates
+
+
+@pytest.fixture(scope="session", autouse=True)
+def state_machine_definitions_validated_once() -> Iterator[None]:
+    """moto checks a definition at every CreateStateMachine by parsing it with its ANTLR ASL
+    parser (a third of a second for the saga's, in pure Python); a definition it accepted
+    once is accepted again without parsing. Executions still parse it themselves."""
+    validate = StepFunctionsParserBackend._validate_definition
+    accepted: set[str] = set()
+
+    def validate_once(definition: str) -> None:
+        if definition not in accepted:
+            validate(definition=definition)
+            accepted.add(definition)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            StepFunctionsParserBackend, "_validate_definition", staticmethod(validate_once)
+        )
+        yield
 
 
 @pytest.fixture(scope="session")
