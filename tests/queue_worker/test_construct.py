@@ -23,6 +23,7 @@ import pytest
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_applicationautoscaling as autoscaling
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_sqs as sqs
 from serverless_patterns import QueueWorkerService
 from serverless_patterns.queue_worker_service import RUNTIME
 
@@ -269,6 +270,11 @@ MISTAKES: dict[str, tuple[Callable[[Stack], Any], str, str]] = {
         lambda s: QueueWorkerService(s, "X", code=CODE, max_tasks=0),
         "max_tasks=0",
         "must be between 1 and 1000",
+    ),
+    "existing_queue without a dead-letter queue": (
+        lambda s: QueueWorkerService(s, "X", code=CODE, existing_queue=sqs.Queue(s, "Jobs")),
+        "existing_queue='Stack/Jobs'",
+        "has no dead-letter queue: give it dead_letter_queue=sqs.DeadLetterQueue",
     ),
 }
 

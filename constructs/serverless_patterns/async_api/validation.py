@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Annotations, Duration
+from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
@@ -24,6 +24,7 @@ from serverless_patterns.core.queues import (
     ResolvedQueue,
     resolve_queue,
     validate_consumer,
+    validate_existing_queue_keeps_failures,
     validate_lambda_max_receive_count,
 )
 from serverless_patterns.core.topics import validate_alarm_topic
@@ -107,19 +108,7 @@ def _validate_queue(
 ) -> ResolvedQueue:
     existing = options["existing_queue"]
     validate_lambda_max_receive_count(problems, "max_receive_count", options["max_receive_count"])
-    if isinstance(existing, sqs.Queue) and existing.dead_letter_queue is None:
-        problems.add(
-            "existing_queue",
-            existing.node.path,
-            "has no dead-letter queue: give it dead_letter_queue=sqs.DeadLetterQueue"
-            "(...) so failed jobs are kept for redrive",
-        )
-    elif existing is not None and not isinstance(existing, sqs.Queue):
-        Annotations.of(scope).add_warning_v2(
-            "serverless-patterns:imported-queue",
-            "existing_queue is imported: make sure its redrive policy's maxReceiveCount "
-            "equals max_receive_count, or jobs are marked failed too early or never.",
-        )
+    validate_existing_queue_keeps_failures(scope, problems, existing)
     queue = resolve_queue(
         problems,
         "",

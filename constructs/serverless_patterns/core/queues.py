@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import cast
 
-from aws_cdk import Duration, Names
+from aws_cdk import Annotations, Duration, Names
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
@@ -163,6 +163,26 @@ class ResolvedQueue:
     fifo: bool | None
     dead_letter_queue: sqs.IQueue | None
     max_receive_count: int
+
+
+def validate_existing_queue_keeps_failures(
+    scope: Construct, problems: Problems, existing: sqs.IQueue | None
+) -> None:
+    """An ``existing_queue`` of a job-recording pattern must redrive to a dead-letter queue;
+    for an imported one that cannot be checked at synth, so the app gets a warning."""
+    if isinstance(existing, sqs.Queue) and existing.dead_letter_queue is None:
+        problems.add(
+            "existing_queue",
+            existing.node.path,
+            "has no dead-letter queue: give it dead_letter_queue=sqs.DeadLetterQueue"
+            "(...) so failed jobs are kept for redrive",
+        )
+    elif existing is not None and not isinstance(existing, sqs.Queue):
+        Annotations.of(scope).add_warning_v2(
+            "serverless-patterns:imported-queue",
+            "existing_queue is imported: make sure its redrive policy's maxReceiveCount "
+            "equals max_receive_count, or jobs are marked failed too early or never.",
+        )
 
 
 def resolve_queue(

@@ -4,12 +4,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Annotations, Duration
+from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from serverless_patterns.core.queues import resolve_queue
+from serverless_patterns.core.queues import resolve_queue, validate_existing_queue_keeps_failures
 from serverless_patterns.core.topics import validate_alarm_topic
 from serverless_patterns.core.validation import Problems, is_token
 
@@ -115,19 +115,7 @@ def _dead_letters(
     problems.in_range("max_receive_count", max_receive_count, 1, 1000)
     if props is not None and props.fifo:
         problems.add("queue_props.fifo", True, "the worker takes standard queues only")
-    if isinstance(existing, sqs.Queue) and existing.dead_letter_queue is None:
-        problems.add(
-            "existing_queue",
-            existing.node.path,
-            "has no dead-letter queue: give it dead_letter_queue=sqs.DeadLetterQueue(...) so "
-            "failed jobs are kept",
-        )
-    elif existing is not None and not isinstance(existing, sqs.Queue):
-        Annotations.of(construct).add_warning_v2(
-            "serverless-patterns:imported-queue",
-            "existing_queue is imported: its redrive policy's maxReceiveCount must equal "
-            "max_receive_count, or jobs are recorded failed too early or never.",
-        )
+    validate_existing_queue_keeps_failures(construct, problems, existing)
     resolved = resolve_queue(
         problems,
         "",
