@@ -295,110 +295,66 @@ AUTHORIZATION = {
         "Orders/Api/Default/orders/{order_id}/GET": "AWS_IAM",
     },
 }
+
+
+def async_api_event_sources(scope: str) -> dict[str, dict[str, Any]]:
+    """An AsyncApi's three mappings: jobs queue -> worker, stream -> notifier, recorder queue."""
+    return {
+        f"{scope}/Function": {
+            "BatchSize": 10,
+            "EventSourceArn": f"{scope}/Queue.Arn",
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "ScalingConfig": {"MaximumConcurrency": 5},
+        },
+        f"{scope}/NotifierFunction": {
+            "BatchSize": 10,
+            "BisectBatchOnFunctionError": True,
+            "DestinationConfig": {
+                "OnFailure": {"Destination": f"{scope}/NotifierDeadLetterQueue.Arn"}
+            },
+            "EventSourceArn": f"{scope}/Table.StreamArn",
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "MaximumRecordAgeInSeconds": 7200,
+            "MaximumRetryAttempts": 3,
+            "StartingPosition": "LATEST",
+        },
+        f"{scope}/RecorderFunction": {
+            "BatchSize": 10,
+            "EventSourceArn": f"{scope}/RecorderQueue.Arn",
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        },
+    }
+
+
+def subscriber_event_source(scope: str, **extra: Any) -> dict[str, dict[str, Any]]:
+    """A QueueSubscriber's mapping: its queue -> its consumer."""
+    return {
+        f"{scope}/Consumer": {
+            "BatchSize": 10,
+            "EventSourceArn": f"{scope}/Queue.Arn",
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            **extra,
+        }
+    }
+
+
 #: ``{stack: {function: its event source mapping (all but FunctionName and FilterCriteria)}}``
 EVENT_SOURCES = {
-    "AsyncApi": {
-        "Notifications/Function": {
-            "BatchSize": 10,
-            "EventSourceArn": "Notifications/Queue.Arn",
-            "FunctionResponseTypes": ["ReportBatchItemFailures"],
-            "ScalingConfig": {"MaximumConcurrency": 5},
-        },
-        "Notifications/NotifierFunction": {
-            "BatchSize": 10,
-            "BisectBatchOnFunctionError": True,
-            "DestinationConfig": {
-                "OnFailure": {"Destination": "Notifications/NotifierDeadLetterQueue.Arn"}
-            },
-            "EventSourceArn": "Notifications/Table.StreamArn",
-            "FunctionResponseTypes": ["ReportBatchItemFailures"],
-            "MaximumRecordAgeInSeconds": 7200,
-            "MaximumRetryAttempts": 3,
-            "StartingPosition": "LATEST",
-        },
-        "Notifications/RecorderFunction": {
-            "BatchSize": 10,
-            "EventSourceArn": "Notifications/RecorderQueue.Arn",
-            "FunctionResponseTypes": ["ReportBatchItemFailures"],
-        },
-    },
+    "AsyncApi": async_api_event_sources("Notifications"),
     "EventRouter": {},
     "FanOut": {
-        "OrderEvents/billing/Consumer": {
-            "BatchSize": 10,
-            "EventSourceArn": "OrderEvents/billing/Queue.Arn",
-            "FunctionResponseTypes": ["ReportBatchItemFailures"],
-        },
-        "OrderEvents/shipping/Consumer": {
-            "BatchSize": 10,
-            "EventSourceArn": "OrderEvents/shipping/Queue.Arn",
-            "FunctionResponseTypes": ["ReportBatchItemFailures"],
-        },
+        **subscriber_event_source("OrderEvents/billing"),
+        **subscriber_event_source("OrderEvents/shipping"),
     },
     "NotificationServiceFargate": {},
-    "NotificationService": {
-        "Notifications/Function": {
-            "BatchSize": 10,
-            "EventSourceArn": "Notifications/Queue.Arn",
-            "FunctionResponseTypes": ["ReportBatchItemFailures"],
-            "ScalingConfig": {"MaximumConcurrency": 5},
-        },
-        "Notifications/NotifierFunction": {
-            "BatchSize": 10,
-            "BisectBatchOnFunctionError": True,
-            "DestinationConfig": {
-                "OnFailure": {"Destination": "Notifications/NotifierDeadLetterQueue.Arn"}
-            },
-            "EventSourceArn": "Notifications/Table.StreamArn",
-            "FunctionResponseTypes": ["ReportBatchItemFailures"],
-            "MaximumRecordAgeInSeconds": 7200,
-            "MaximumRetryAttempts": 3,
-            "StartingPosition": "LATEST",
-        },
-        "Notifications/RecorderFunction": {
-            "BatchSize": 10,
-            "EventSourceArn": "Notifications/RecorderQueue.Arn",
-            "FunctionResponseTypes": ["ReportBatchItemFailures"],
-        },
-    },
+    "NotificationService": async_api_event_sources("Notifications"),
     "OrderSaga": {},
-    "OrdersBothWays": {
-        "AsyncOrders/Function": {
-            "BatchSize": 10,
-            "EventSourceArn": "AsyncOrders/Queue.Arn",
-            "FunctionResponseTypes": ["ReportBatchItemFailures"],
-            "ScalingConfig": {"MaximumConcurrency": 5},
-        },
-        "AsyncOrders/NotifierFunction": {
-            "BatchSize": 10,
-            "BisectBatchOnFunctionError": True,
-            "DestinationConfig": {
-                "OnFailure": {"Destination": "AsyncOrders/NotifierDeadLetterQueue.Arn"}
-            },
-            "EventSourceArn": "AsyncOrders/Table.StreamArn",
-            "FunctionResponseTypes": ["ReportBatchItemFailures"],
-            "MaximumRecordAgeInSeconds": 7200,
-            "MaximumRetryAttempts": 3,
-            "StartingPosition": "LATEST",
-        },
-        "AsyncOrders/RecorderFunction": {
-            "BatchSize": 10,
-            "EventSourceArn": "AsyncOrders/RecorderQueue.Arn",
-            "FunctionResponseTypes": ["ReportBatchItemFailures"],
-        },
-    },
+    "OrdersBothWays": async_api_event_sources("AsyncOrders"),
     "PubSubService": {
-        "PublishedMessages/delivery/Consumer": {
-            "BatchSize": 10,
-            "EventSourceArn": "PublishedMessages/delivery/Queue.Arn",
-            "FunctionResponseTypes": ["ReportBatchItemFailures"],
-        },
-        "PublishedMessages/popular-terms/Consumer": {
-            "BatchSize": 10,
-            "EventSourceArn": "PublishedMessages/popular-terms/Queue.Arn",
-            "FunctionResponseTypes": ["ReportBatchItemFailures"],
-            "ScalingConfig": {"MaximumConcurrency": 2},
-        },
+        **subscriber_event_source("PublishedMessages/delivery"),
+        **subscriber_event_source(
+            "PublishedMessages/popular-terms", ScalingConfig={"MaximumConcurrency": 2}
+        ),
     },
     "SyncApi": {},
 }
