@@ -12,7 +12,6 @@ phone ends in the SMS dead-letter queue. Both are alarmed. ``patterns/notificati
 fargate.md`` compares the two workers.
 """
 
-import json
 from pathlib import Path
 
 from aws_cdk import CfnOutput, Stack
@@ -31,9 +30,8 @@ from serverless_patterns.core.integrations import (
 from serverless_patterns.core.tables import grant
 
 from examples.notification_service_stack import (
-    AUDIENCES,
-    LINK_DOMAIN,
     REQUEST_SCHEMA,
+    business_environment,
     records_and_sms_subscribers,
 )
 
@@ -57,10 +55,7 @@ class NotificationServiceFargateStack(Stack):
             code=str(HANDLERS / "sms_notifications"),
             service_name="notification-service",
             environment={
-                "RECORDS_TABLE": records.table_name,
-                "TOPIC_ARN": users.topic_arn,
-                "AUDIENCES": json.dumps(AUDIENCES),
-                "LINK_DOMAIN": LINK_DOMAIN,
+                **business_environment(records, users),
                 # The business code logs with Powertools (its Tracer is off outside Lambda).
                 "POWERTOOLS_SERVICE_NAME": "notification-service",
             },

@@ -93,6 +93,16 @@ def records_and_sms_subscribers(stack: Stack) -> tuple[dynamodb.TableV2, sns.Top
     return records, users, undelivered
 
 
+def business_environment(records: dynamodb.ITableV2, users: sns.ITopic) -> dict[str, str]:
+    """What ``handlers/sms_notifications/app.py`` reads, whichever worker runs it."""
+    return {
+        "RECORDS_TABLE": records.table_name,
+        "TOPIC_ARN": users.topic_arn,
+        "AUDIENCES": json.dumps(AUDIENCES),
+        "LINK_DOMAIN": LINK_DOMAIN,
+    }
+
+
 class NotificationServiceStack(Stack):
     """Notification requests in, SMS to the subscribed users out, nothing lost in between."""
 
@@ -112,12 +122,7 @@ class NotificationServiceStack(Stack):
             path="/notifications",
             job_schema=REQUEST_SCHEMA,
             function_options=lambda_.FunctionOptions(
-                environment={
-                    "RECORDS_TABLE": records.table_name,
-                    "TOPIC_ARN": users.topic_arn,
-                    "AUDIENCES": json.dumps(AUDIENCES),
-                    "LINK_DOMAIN": LINK_DOMAIN,
-                }
+                environment=business_environment(records, users)
             ),
         )
         grant(records, requests.function, TableAccess.READ_WRITE)
