@@ -6,6 +6,7 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 from serverless_patterns import EventRoute, EventRouter, EventTarget
@@ -17,6 +18,8 @@ from serverless_patterns.core.alarms import (
 )
 from serverless_patterns.core.functions import asset_code, python_function
 from serverless_patterns.core.queues import dead_letter_queue, queue
+
+from examples.layers import orders_layer
 
 HANDLERS = Path(__file__).parent / "handlers"
 
@@ -63,6 +66,7 @@ class CommerceEventsStack(Stack):
             handler="app.handler",
             service_name="order-confirmation",
             environment={"TOPIC_ARN": customer_notifications.topic_arn},
+            options=lambda_.FunctionOptions(layers=[orders_layer(self)]),
         )
         # topic.grant_publish would allow kms:GenerateDataKey*; these two actions suffice.
         confirm.add_to_role_policy(

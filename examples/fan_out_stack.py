@@ -4,11 +4,14 @@ from pathlib import Path
 
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 from serverless_patterns import FanOut, FunctionSubscriber, QueueSubscriber
 from serverless_patterns.core.alarms import notify_every_alarm, operations_topic
 from serverless_patterns.core.functions import asset_code
+
+from examples.layers import orders_layer
 
 HANDLERS = Path(__file__).parent / "handlers"
 #: Orders of at least this total are "high value" for analytics.
@@ -56,6 +59,7 @@ class OrderEventsStack(Stack):
                     },
                     raw_message_delivery=True,
                     code=asset_code(str(HANDLERS / "shipping")),
+                    function_options=lambda_.FunctionOptions(layers=[orders_layer(self)]),
                 ),
                 # High-value orders only: rare, so SNS invokes the function directly.
                 FunctionSubscriber(

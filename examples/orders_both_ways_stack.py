@@ -24,7 +24,7 @@ from serverless_patterns.core.alarms import notify_every_alarm, operations_topic
 from serverless_patterns.core.functions import asset_code
 from serverless_patterns.core.tables import grant, table
 
-from examples.layers import rest_json_layer
+from examples.layers import orders_layer, rest_json_layer
 from examples.sync_api_stack import SHORT_TEXT, order_schema
 
 HANDLERS = Path(__file__).parent / "handlers"
@@ -55,6 +55,7 @@ class OrdersBothWaysStack(Stack):
         # One asset, two entry points around the shared business module.
         code = asset_code(str(HANDLERS / "order_placement"))
         environment = {"ORDERS_TABLE": orders.table_name}
+        order_lines = orders_layer(self)
 
         sync = SyncApi(
             self,
@@ -62,7 +63,7 @@ class OrdersBothWaysStack(Stack):
             code=code,
             handler="sync_app.handler",
             function_options=lambda_.FunctionOptions(
-                environment=environment, layers=[rest_json_layer(self)]
+                environment=environment, layers=[rest_json_layer(self), order_lines]
             ),
             existing_table=orders,
             routes=[
@@ -76,7 +77,7 @@ class OrdersBothWaysStack(Stack):
             "AsyncOrders",
             code=code,
             processor="async_app.process",
-            function_options=lambda_.FunctionOptions(environment=environment),
+            function_options=lambda_.FunctionOptions(environment=environment, layers=[order_lines]),
             path="/orders",
             job_schema=ORDER_SCHEMA,
             service_name="orders-async",

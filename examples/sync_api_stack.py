@@ -11,7 +11,7 @@ from serverless_patterns import Route, SyncApi
 from serverless_patterns.core.alarms import notify_every_alarm, operations_topic
 from serverless_patterns.core.functions import asset_code
 
-from examples.layers import rest_json_layer
+from examples.layers import orders_layer, rest_json_layer
 
 HANDLERS = Path(__file__).parent / "handlers"
 
@@ -69,7 +69,9 @@ class OrdersServiceStack(Stack):
             "Orders",
             code=asset_code(str(HANDLERS / "orders")),
             service_name="orders",
-            function_options=lambda_.FunctionOptions(layers=[rest_json_layer(self)]),
+            function_options=lambda_.FunctionOptions(
+                layers=[rest_json_layer(self), orders_layer(self)]
+            ),
             table_props=dynamodb.TablePropsV2(
                 partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
                 global_secondary_indexes=[

@@ -81,13 +81,13 @@ def test_a_duplicate_delivery_carries_the_same_event_id_for_channels_to_drop_it(
                 "Order Placed",
                 {**ORDER, "items": [{"sku": "a", "quantity": 1.5}]},
             ),
-            "detail.items[0].quantity must be an integer",
+            "detail.items[0].quantity must be an integer from 1 to 100",
         ),
         (
             eventbridge_event(
                 "commerce.orders", "Order Placed", {**ORDER, "items": [{"quantity": 1}]}
             ),
-            "detail.items[0].sku must be a string",
+            "detail.items[0].sku must be a string of 1 to 64 characters",
         ),
     ],
 )

@@ -154,6 +154,10 @@ def test_shipping_creates_and_cancels_shipments(shipping: Deployed) -> None:
     }
 
 
+SKU_RULE = "order.items[0].sku must be a string of 1 to 64 characters"
+QUANTITY_RULE = "order.items[0].quantity must be an integer from 1 to 100"
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
@@ -163,9 +167,10 @@ def test_shipping_creates_and_cancels_shipments(shipping: Deployed) -> None:
         (json.dumps(placed(id="")), "order.id must be a non-empty string"),
         (json.dumps(placed(delivery="download")), "order.delivery must be one of"),
         (json.dumps(placed(items=[])), "order.items must be a list of 1 to 50"),
-        (json.dumps(placed(items=[{"sku": "", "quantity": 1}])), "items[0].sku"),
-        (json.dumps(placed(items=[{"sku": "a", "quantity": 101}])), "items[0].quantity"),
-        (json.dumps(placed(items=[{"sku": "a", "quantity": 1.5}])), "items[0].quantity"),
+        (json.dumps(placed(items=[{"sku": "", "quantity": 1}])), SKU_RULE),
+        (json.dumps(placed(items=[{"sku": "x" * 65, "quantity": 1}])), SKU_RULE),
+        (json.dumps(placed(items=[{"sku": "a", "quantity": 101}])), QUANTITY_RULE),
+        (json.dumps(placed(items=[{"sku": "a", "quantity": 1.5}])), QUANTITY_RULE),
     ],
 )
 def test_shipping_refuses_what_it_cannot_ship(shipping: Deployed, body: str, message: str) -> None:

@@ -112,9 +112,18 @@ def test_bad_list_queries_are_400(orders: ModuleType, query: Any, message: str) 
         ("[1, 2]", "body must be a JSON object"),
         ({"items": ORDER["items"]}, "customer_id must be a string"),
         ({"customer_id": "c-1", "items": []}, "items must be a list of 1 to 50 items"),
-        ({"customer_id": "c-1", "items": [{"sku": "a", "quantity": 0}]}, "items[0].quantity"),
-        ({"customer_id": "c-1", "items": [{"sku": "a", "quantity": True}]}, "items[0].quantity"),
-        ({"customer_id": "c-1", "items": [{"quantity": 1}]}, "items[0].sku"),
+        (
+            {"customer_id": "c-1", "items": [{"sku": "a", "quantity": 0}]},
+            "items[0].quantity must be an integer from 1 to 100",
+        ),
+        (
+            {"customer_id": "c-1", "items": [{"sku": "a", "quantity": True}]},
+            "items[0].quantity must be an integer from 1 to 100",
+        ),
+        (
+            {"customer_id": "c-1", "items": [{"quantity": 1}]},
+            "items[0].sku must be a string of 1 to 64 characters",
+        ),
         ({**ORDER, "discount": 99}, "unknown fields: discount"),
     ],
 )

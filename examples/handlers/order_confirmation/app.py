@@ -14,11 +14,10 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from order_lines import line_problems, short_text
 
 SOURCE = "commerce.orders"
 DETAIL_TYPE = "Order Placed"
-MAX_ITEMS = 50
-MAX_QUANTITY = 100
 
 logger = Logger()
 tracer = Tracer()
@@ -30,10 +29,6 @@ class InvalidEvent(ValueError):
     """An event this function cannot handle: retrying will not help; it ends in the DLQ."""
 
 
-def short_text(value: Any) -> bool:
-    return isinstance(value, str) and 1 <= len(value) <= 64
-
-
 def order_problems(detail: Any) -> list[str]:
     """What is wrong with an "Order Placed" detail, one sentence per problem."""
     if not isinstance(detail, dict):
@@ -42,20 +37,7 @@ def order_problems(detail: Any) -> list[str]:
     for field in ("order_id", "customer_id"):
         if not short_text(detail.get(field)):
             problems.append(f"detail.{field} must be a string of 1 to 64 characters")
-    items = detail.get("items")
-    if not isinstance(items, list) or not 1 <= len(items) <= MAX_ITEMS:
-        problems.append(f"detail.items must be a list of 1 to {MAX_ITEMS} items")
-        return problems
-    for index, item in enumerate(items):
-        if not isinstance(item, dict) or not short_text(item.get("sku")):
-            problems.append(f"detail.items[{index}].sku must be a string of 1 to 64 characters")
-            continue
-        quantity = item.get("quantity")
-        if type(quantity) is not int or not 1 <= quantity <= MAX_QUANTITY:
-            problems.append(
-                f"detail.items[{index}].quantity must be an integer from 1 to {MAX_QUANTITY}"
-            )
-    return problems
+    return problems + line_problems(detail.get("items"), path="detail.items")
 
 
 def confirmation(event: EventBridgeEvent) -> dict[str, Any]:

@@ -15,12 +15,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
+from order_lines import line_problems, short_text
 
 #: The catalogue: SKU -> unit price in cents (EUR).
 PRICES_CENTS = {"book-42": 1999, "mug-7": 899, "poster-3": 1250, "pen-1": 150}
 CURRENCY = "EUR"
-MAX_ITEMS = 50
-MAX_QUANTITY = 100
 FIELDS = frozenset({"customer_id", "items", "client_token"})
 #: Order ids derived from client tokens live in this namespace.
 ORDERS_NAMESPACE = uuid.UUID("6f1c9a52-3d5e-4b7a-9a51-0c2f4e8b7d13")
@@ -35,10 +34,6 @@ class OrderConflict(ValueError):
     """The client token names a stored order with different contents."""
 
 
-def short_text(value: Any) -> bool:
-    return isinstance(value, str) and 1 <= len(value) <= 64
-
-
 def problems(request: Any) -> list[str]:
     """What is wrong with an order request, one sentence per problem."""
     if not isinstance(request, dict):
@@ -51,18 +46,7 @@ def problems(request: Any) -> list[str]:
         found.append("customer_id must be a string of 1 to 64 characters")
     if "client_token" in request and not short_text(request["client_token"]):
         found.append("client_token must be a string of 1 to 64 characters")
-    items = request.get("items")
-    if not isinstance(items, list) or not 1 <= len(items) <= MAX_ITEMS:
-        found.append(f"items must be a list of 1 to {MAX_ITEMS} items")
-        return found
-    for index, item in enumerate(items):
-        if not isinstance(item, dict) or item.get("sku") not in PRICES_CENTS:
-            found.append(f"items[{index}].sku must be one of {sorted(PRICES_CENTS)}")
-            continue
-        quantity = item.get("quantity")
-        if type(quantity) is not int or not 1 <= quantity <= MAX_QUANTITY:
-            found.append(f"items[{index}].quantity must be an integer from 1 to {MAX_QUANTITY}")
-    return found
+    return found + line_problems(request.get("items"), skus=PRICES_CENTS.keys())
 
 
 def order_id(request: dict[str, Any], default: str) -> str:

@@ -11,11 +11,10 @@ from aws_lambda_powertools.event_handler.exceptions import BadRequestError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from boto3.dynamodb.conditions import Key
+from order_lines import line_problems, short_text
 from rest_json import json_body, query_page, resolver, stored_item
 
 PAGE_SIZE = 25
-MAX_ITEMS = 50
-MAX_QUANTITY = 100
 
 logger = Logger()
 tracer = Tracer()
@@ -23,10 +22,6 @@ tracer = Tracer()
 
 app = resolver()
 table = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
-
-
-def short_text(value: Any) -> bool:
-    return isinstance(value, str) and 1 <= len(value) <= 64
 
 
 def order_problems(body: Any) -> list[str]:
@@ -39,18 +34,7 @@ def order_problems(body: Any) -> list[str]:
         problems.append(f"unknown fields: {', '.join(unknown)}")
     if not short_text(body.get("customer_id")):
         problems.append("customer_id must be a string of 1 to 64 characters")
-    items = body.get("items")
-    if not isinstance(items, list) or not 1 <= len(items) <= MAX_ITEMS:
-        problems.append(f"items must be a list of 1 to {MAX_ITEMS} items")
-        return problems
-    for index, item in enumerate(items):
-        if not isinstance(item, dict) or not short_text(item.get("sku")):
-            problems.append(f"items[{index}].sku must be a string of 1 to 64 characters")
-            continue
-        quantity = item.get("quantity")
-        if type(quantity) is not int or not 1 <= quantity <= MAX_QUANTITY:
-            problems.append(f"items[{index}].quantity must be an integer from 1 to {MAX_QUANTITY}")
-    return problems
+    return problems + line_problems(body.get("items"))
 
 
 @app.post("/orders")

@@ -18,14 +18,13 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from order_lines import line_problems
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 ACTIONS = {"OrderPlaced": "create_shipment", "OrderCancelled": "cancel_shipment"}
 DELIVERIES = {"standard", "express"}
-MAX_ITEMS = 50
-MAX_QUANTITY = 100
 
 logger = Logger()
 tracer = Tracer()
@@ -37,18 +36,11 @@ class InvalidOrderEvent(ValueError):
 
 
 def items_of(order: dict[str, Any]) -> list[dict[str, Any]]:
-    items = order.get("items")
-    if not isinstance(items, list) or not 1 <= len(items) <= MAX_ITEMS:
-        raise InvalidOrderEvent(f"order.items must be a list of 1 to {MAX_ITEMS} items")
-    for index, item in enumerate(items):
-        if not isinstance(item, dict) or not isinstance(item.get("sku"), str) or not item["sku"]:
-            raise InvalidOrderEvent(f"order.items[{index}].sku must be a non-empty string")
-        quantity = item.get("quantity")
-        if type(quantity) is not int or not 1 <= quantity <= MAX_QUANTITY:
-            raise InvalidOrderEvent(
-                f"order.items[{index}].quantity must be an integer from 1 to {MAX_QUANTITY}"
-            )
-    return [{"sku": item["sku"], "quantity": item["quantity"]} for item in items]
+    """The order's lines to ship; ``InvalidOrderEvent`` naming the first problem."""
+    problems = line_problems(order.get("items"), path="order.items")
+    if problems:
+        raise InvalidOrderEvent(problems[0])
+    return [{"sku": item["sku"], "quantity": item["quantity"]} for item in order["items"]]
 
 
 def shipping_request(body: str) -> dict[str, Any]:
