@@ -37,11 +37,18 @@ def test_function_runs_current_python_on_arm_with_tracing_json_logs_and_powertoo
     assert function["Timeout"] == 10 and function["MemorySize"] == 256
     table_id, _ = only(orders, "AWS::DynamoDB::GlobalTable")
     assert function["Environment"]["Variables"]["TABLE_NAME"] == {"Ref": table_id}
-    # Powertools first; the reference stack adds its handlers' shared layer after it.
-    powertools, shared = function["Layers"]
-    assert orders["Resources"][shared["Ref"]]["Type"] == "AWS::Lambda::LayerVersion"
-    layer = orders["Resources"][powertools["Ref"]]
-    assert layer["Type"] == "AWS::Lambda::LayerVersion"
+    # The stack's Powertools layer and the handlers' shared layers (CDK lists them by path).
+    layers = {
+        layer["Metadata"]["aws:cdk:path"]: layer
+        for layer in (orders["Resources"][each["Ref"]] for each in function["Layers"])
+    }
+    assert sorted(layers) == [
+        "SyncApi/OrdersLayer/Resource",
+        "SyncApi/PowertoolsLayer/Resource",
+        "SyncApi/RestJsonLayer/Resource",
+    ]
+    assert {layer["Type"] for layer in layers.values()} == {"AWS::Lambda::LayerVersion"}
+    layer = layers["SyncApi/PowertoolsLayer/Resource"]
     assert layer["Properties"]["Description"].startswith("Powertools for AWS Lambda (Python) ")
     assert "python3.14" in layer["Properties"]["CompatibleRuntimes"]
     assert set(layer["Properties"]["CompatibleArchitectures"]) == {"arm64", "x86_64"}
