@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
 from examples.app import REFERENCE_STACKS, SynthesizedApp, synthesize
 from tests.support.aws import reuse_resource_classes
@@ -68,22 +68,21 @@ def templates(
 
 
 @pytest.fixture(scope="session", autouse=True)
-def state_machine_definitions_validated_once() -> Iterator[None]:
-    """moto checks a definition at every CreateStateMachine by parsing it with its ANTLR ASL
-    parser (a third of a second for the saga's, in pure Python); a definition it accepted
-    once is accepted again without parsing. Executions still parse it themselves."""
-    validate = StepFunctionsParserBackend._validate_definition
-    accepted: set[str] = set()
+def state_machine_definitions_parsed_once() -> Iterator[None]:
+    """moto parses a definition with its ANTLR ASL parser, in pure Python (a third of a second
+    for the saga's), at every CreateStateMachine and again at every execution. The parsed
+    program is stateless (an execution keeps its state in its own environment), so each
+    definition is parsed once per session; one that fails to parse fails every time."""
+    parse = AmazonStateLanguageParser.parse
+    parsed: dict[str, tuple[Any, Any]] = {}
 
-    def validate_once(definition: str) -> None:
-        if definition not in accepted:
-            validate(definition=definition)
-            accepted.add(definition)
+    def parse_once(definition: str) -> tuple[Any, Any]:
+        if definition not in parsed:
+            parsed[definition] = parse(definition)
+        return parsed[definition]
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(
-            StepFunctionsParserBackend, "_validate_definition", staticmethod(validate_once)
-        )
+        patch.setattr(AmazonStateLanguageParser, "parse", staticmethod(parse_once))
         yield
 
 

@@ -203,9 +203,14 @@ def test_confirm_failure_undoes_every_step_in_reverse_order(saga: Emulation) -> 
 
 
 def test_a_throttled_charge_is_retried_and_the_order_goes_through(saga: Emulation) -> None:
+    """Step Functions, "Handling errors in Step Functions workflows" (Retrier fields): the
+    first retry waits ``IntervalSeconds`` (1 s); ``JitterStrategy: FULL`` picks a wait between
+    0 and that interval."""
     saga.fail_next_invoke("TooManyRequestsException", "Rate exceeded", 429)
     execution = saga.run(ORDER)
     assert execution["status"] == "SUCCEEDED"
+    (wait,) = saga.retry_waits
+    assert 0 <= wait <= 1
     assert calls(saga) == [("charge", "TooManyRequestsException"), ("charge", "ok")]
     assert saga.task_failures(execution) == ["Lambda.TooManyRequestsException"]
     assert payments(saga) == {"o-1": "CHARGED"}

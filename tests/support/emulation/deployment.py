@@ -23,7 +23,8 @@ loads every Python function from its staged code (functions.py), and wires:
   and the event then goes to the DLQ with the ``RULE_ARN``, ``TARGET_ARN``, ``ERROR_CODE``,
   ``ERROR_MESSAGE``, ``EXHAUSTED_RETRY_CONDITION`` and ``RETRY_ATTEMPTS`` attributes. A
   Lambda target is an asynchronous invocation (``EventInvokeConfig`` then applies).
-- Step Functions: moto executes the ASL; its Lambda tasks run the real handlers.
+- Step Functions: moto executes the ASL; its Lambda tasks run the real handlers. A
+  Retrier's wait is recorded in :attr:`Emulation.retry_waits` instead of slept.
 
 What moto cannot do, and this emulation does not fake: schedule rules never fire by
 themselves (:meth:`Emulation.fire` delivers a rule's scheduled event on demand);
@@ -37,6 +38,7 @@ unchecked, since the resource policies and service roles that govern it are not 
 """
 
 import json
+import threading
 import time
 import traceback
 import uuid
@@ -45,6 +47,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -56,6 +59,9 @@ from moto.core.exceptions import JsonRESTError
 from moto.events.models import Rule
 from moto.events.utils import EventTemplateParser
 from moto.sns.models import Subscription
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.backend.execution import Execution
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
 from tests.support.aws import create_table
 from tests.support.cdk import path_of, resources
@@ -127,6 +133,10 @@ class Emulation:
         self._faults: list[JsonRESTError] = []
         self._clients: dict[tuple[Any, ...], Any] = {}
         self.state_machine_arn = ""
+        #: execution ARN -> the thread moto runs it in (StartExecution).
+        self._execution_threads: dict[str, threading.Thread] = {}
+        #: The interval, in seconds, of each Step Functions retry: recorded, not slept.
+        self.retry_waits: list[float] = []
         self._start()
 
     def client(self, service: str, **options: Any) -> Any:
@@ -401,6 +411,29 @@ class Emulation:
         self.monkeypatch.setattr(Rule, "send_to_targets", rule_send)
         self.monkeypatch.setattr(Subscription, "publish", subscription_publish)
         self.monkeypatch.setattr(LambdaSimpleBackend, "invoke", self._lambda_task())
+        self._keep_execution_threads()
+        self.monkeypatch.setattr(
+            retrier_decl, "time", SimpleNamespace(sleep=self.retry_waits.append)
+        )
+
+    def _keep_execution_threads(self) -> None:
+        """Note the thread of each execution moto starts, so that :meth:`run` joins it
+        instead of polling DescribeExecution (each poll a full moto request that takes the
+        interpreter from the execution it waits for)."""
+        threads = self._execution_threads
+        start_execution = Execution.start
+
+        def start_worker(worker: ExecutionWorker) -> None:  # moto's, keeping the thread
+            worker.thread = threading.Thread(target=worker._execution_logic, daemon=True)
+            worker.thread.start()
+
+        def start(execution: Execution) -> None:
+            start_execution(execution)
+            if thread := getattr(execution.exec_worker, "thread", None):
+                threads[execution.exec_arn] = thread
+
+        self.monkeypatch.setattr(ExecutionWorker, "start", start_worker)
+        self.monkeypatch.setattr(Execution, "start", start)
 
     @as_platform()
     def _publish_to_lambda(
@@ -614,11 +647,10 @@ class Emulation:
             name=uuid.uuid4().hex,
             input=json.dumps(execution_input),
         )["executionArn"]
-        deadline = time.monotonic() + EXECUTION_DEADLINE_SECONDS
-        while (execution := client.describe_execution(executionArn=arn))["status"] == "RUNNING":
-            assert time.monotonic() < deadline, "the execution did not finish"
-            time.sleep(0.01)
-        return execution
+        thread = self._execution_threads.pop(arn)
+        thread.join(EXECUTION_DEADLINE_SECONDS)
+        assert not thread.is_alive(), "the execution did not finish"
+        return client.describe_execution(executionArn=arn)
 
     def history(self, execution: dict[str, Any]) -> list[dict[str, Any]]:
         return self.client("stepfunctions").get_execution_history(
