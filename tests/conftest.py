@@ -12,7 +12,7 @@ from moto import mock_aws
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
 from examples.app import REFERENCE_STACKS, SynthesizedApp, synthesize
-from tests.support.aws import reuse_resource_classes
+from tests.support.aws import reuse_clients, reuse_resource_classes
 from tests.support.emulation import Emulation
 from tests.support.lint import background_cfn_lint, background_checkov, background_type_check
 
@@ -93,7 +93,7 @@ def fake_aws_session() -> boto3.Session:
     botocore loads each service's model once per session (~0.1 s a service); a fresh session
     per test, moto's default, spent more than the tests themselves. The classes of boto3's
     resources (``boto3.resource("dynamodb")``, which every handler module calls on import)
-    are built once per session too.
+    are built once per session too, and so is each client (``reuse_clients``).
     """
     session = boto3.Session(
         aws_access_key_id="testing",
@@ -102,6 +102,7 @@ def fake_aws_session() -> boto3.Session:
         region_name="us-east-1",
     )
     reuse_resource_classes(session)
+    reuse_clients(session)
     return session
 
 

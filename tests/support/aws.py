@@ -69,3 +69,25 @@ def reuse_resource_classes(session: boto3.Session) -> None:
         return classes[key]
 
     factory.load_from_definition = load_from_definition  # type: ignore[method-assign]
+
+
+def reuse_clients(session: boto3.Session) -> None:
+    """Have ``session`` create one client per service and options (~20 ms each), shared by
+    the tests and by every handler module that ``boto3.client(...)``s on import.
+
+    Safe across tests: moto answers a client's requests whichever mock is active when they are
+    sent, and who calls is decided per request (tests/support/iam.py), not by the client. A
+    client with its own ``config`` is always new (a ``Config`` may carry a test's timeouts).
+    """
+    create = session.client
+    clients: dict[tuple[Any, ...], Any] = {}
+
+    def client(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("config") is not None:
+            return create(*args, **kwargs)
+        key = (*args, *sorted(kwargs.items()))
+        if key not in clients:
+            clients[key] = create(*args, **kwargs)
+        return clients[key]
+
+    session.client = client  # type: ignore[method-assign]
