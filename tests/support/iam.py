@@ -195,10 +195,15 @@ def _statements(document: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _wildcard(pattern: str, value: str, ignore_case: bool) -> bool:
     """IAM's matching: ``*`` any run of characters, ``?`` one character, nothing else special."""
+    return _compiled(pattern, ignore_case).fullmatch(value) is not None
+
+
+@cache
+def _compiled(pattern: str, ignore_case: bool) -> re.Pattern[str]:
     regex = "".join(
         ".*" if char == "*" else "." if char == "?" else re.escape(char) for char in pattern
     )
-    return re.fullmatch(regex, value, re.IGNORECASE if ignore_case else 0) is not None
+    return re.compile(regex, re.IGNORECASE if ignore_case else 0)
 
 
 def _element_matches(statement: IAMPolicyStatement, element: str, value: str) -> bool:
