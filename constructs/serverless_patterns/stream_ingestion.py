@@ -194,7 +194,13 @@ class StreamIngestion(Construct):
         problems.expect(
             "stream_props", stream_props, kinesis.StreamProps, "kinesis.StreamProps(...)"
         )
-        problems.expect("archive_props", archive_props, S3DeliveryProps, "S3DeliveryProps(...)")
+        if archive_props is not None and not isinstance(archive_props, S3DeliveryProps):
+            # not Problems.expect: a plain dataclass cannot go through jsii's token check
+            problems.add(
+                "archive_props",
+                archive_props,
+                f"expected S3DeliveryProps(...); got {type(archive_props).__name__}",
+            )
         problems.raise_if_any()  # the checks below rely on these types
         if (code is None) == (existing_function is None):
             problems.add("code", code, "give exactly one of code= or existing_function=")
