@@ -1,5 +1,7 @@
 """StreamIngestion: a Kinesis data stream read by a Lambda consumer, optionally copied to S3."""
 
+from typing import Any
+
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kinesis as kinesis
@@ -102,6 +104,14 @@ class StreamIngestion(Construct):
         service_name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        consumer: dict[str, Any] = {
+            "batch_size": batch_size,
+            "parallelization_factor": parallelization_factor,
+            "max_batching_window": max_batching_window,
+            "tumbling_window": tumbling_window,
+            "retry_attempts": retry_attempts,
+            "max_record_age": max_record_age,
+        }
         self._validate(
             code=code,
             handler=handler,
@@ -109,12 +119,7 @@ class StreamIngestion(Construct):
             existing_function=existing_function,
             stream_props=stream_props,
             existing_stream=existing_stream,
-            batch_size=batch_size,
-            parallelization_factor=parallelization_factor,
-            max_batching_window=max_batching_window,
-            tumbling_window=tumbling_window,
-            retry_attempts=retry_attempts,
-            max_record_age=max_record_age,
+            consumer=consumer,
             archive_props=archive_props,
             alarm_topic=alarm_topic,
         )
@@ -139,13 +144,8 @@ class StreamIngestion(Construct):
             self.function,
             self.stream,
             dead_letter_queue=self.dead_letter_queue,
-            batch_size=batch_size,
-            parallelization_factor=parallelization_factor,
-            max_batching_window=max_batching_window,
-            tumbling_window=tumbling_window,
-            retry_attempts=retry_attempts,
-            max_record_age=max_record_age,
             starting_position=starting_position,
+            **consumer,
         )
         self.archive: S3Delivery | None = None
         if archive or archive_props is not None:
@@ -174,12 +174,7 @@ class StreamIngestion(Construct):
         existing_function: lambda_.IFunction | None,
         stream_props: kinesis.StreamProps | None,
         existing_stream: kinesis.IStream | None,
-        batch_size: int,
-        parallelization_factor: int,
-        max_batching_window: Duration | None,
-        tumbling_window: Duration | None,
-        retry_attempts: int,
-        max_record_age: Duration,
+        consumer: dict[str, Any],
         archive_props: S3DeliveryProps | None,
         alarm_topic: sns.ITopic | None,
     ) -> None:
@@ -207,16 +202,7 @@ class StreamIngestion(Construct):
         problems.only_with_code("handler", handler, existing_function)
         problems.exclusive(existing_function=existing_function, function_options=function_options)
         problems.exclusive(existing_stream=existing_stream, stream_props=stream_props)
-        streams.validate_stream_consumer(
-            problems,
-            "",
-            batch_size=batch_size,
-            parallelization_factor=parallelization_factor,
-            max_batching_window=max_batching_window,
-            tumbling_window=tumbling_window,
-            retry_attempts=retry_attempts,
-            max_record_age=max_record_age,
-        )
+        streams.validate_stream_consumer(problems, "", **consumer)
         if archive_props is not None:
             validate_s3_delivery(problems, "archive_props.", **archive_props.options())
         validate_alarm_topic(problems, alarm_topic)

@@ -82,20 +82,32 @@ class DynamoDBStream:
     """A DynamoDB stream as the poller reads it: its shard, its records and their event."""
 
     batch_info = "DDBStreamBatchInfo"
+    arn_parameter = "StreamArn"
+    #: moto's Kinesis GetRecords finds the stream by the ARN given with the iterator.
+    arn_on_read = False
 
     def __init__(self, arn: str, starting_position: str) -> None:
         self.arn = arn
-        self.client = boto3.client("dynamodbstreams", endpoint_url=STREAMS_ENDPOINT)
-        shards = self.client.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+        self.client = self.connect()
         self.iterators = {
-            shard["ShardId"]: self.client.get_shard_iterator(
-                StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType=starting_position
+            shard_id: self.client.get_shard_iterator(
+                **{self.arn_parameter: arn},
+                ShardId=shard_id,
+                ShardIteratorType=starting_position,
             )["ShardIterator"]
-            for shard in shards
+            for shard_id in self.shard_ids()
         }
 
+    def connect(self) -> Any:
+        return boto3.client("dynamodbstreams", endpoint_url=STREAMS_ENDPOINT)
+
+    def shard_ids(self) -> list[str]:
+        description = self.client.describe_stream(StreamArn=self.arn)["StreamDescription"]
+        return [shard["ShardId"] for shard in description["Shards"]]
+
     def read(self, shard_id: str) -> list[dict[str, Any]]:
-        page = self.client.get_records(ShardIterator=self.iterators[shard_id])
+        stream = {self.arn_parameter: self.arn} if self.arn_on_read else {}
+        page = self.client.get_records(ShardIterator=self.iterators[shard_id], **stream)
         self.iterators[shard_id] = page["NextShardIterator"]
         return list(page["Records"])
 
@@ -116,22 +128,14 @@ class KinesisStream(DynamoDBStream):
     """A Kinesis data stream as the poller reads it: every shard, each in order."""
 
     batch_info = "KinesisBatchInfo"
+    arn_parameter = "StreamARN"
+    arn_on_read = True
 
-    def __init__(self, arn: str, starting_position: str) -> None:
-        self.arn = arn
-        self.client = boto3.client("kinesis")
-        shards = self.client.list_shards(StreamARN=arn)["Shards"]
-        self.iterators = {
-            shard["ShardId"]: self.client.get_shard_iterator(
-                StreamARN=arn, ShardId=shard["ShardId"], ShardIteratorType=starting_position
-            )["ShardIterator"]
-            for shard in shards
-        }
+    def connect(self) -> Any:
+        return boto3.client("kinesis")
 
-    def read(self, shard_id: str) -> list[dict[str, Any]]:
-        page = self.client.get_records(ShardIterator=self.iterators[shard_id], StreamARN=self.arn)
-        self.iterators[shard_id] = page["NextShardIterator"]
-        return list(page["Records"])
+    def shard_ids(self) -> list[str]:
+        return [shard["ShardId"] for shard in self.client.list_shards(StreamARN=self.arn)["Shards"]]
 
     def event(self, records: list[dict[str, Any]], shard_id: str) -> dict[str, Any]:
         return kinesis_stream_event(records, self.arn, shard_id)
