@@ -105,35 +105,54 @@ def test_a_poison_record_goes_to_the_dead_letter_queue_and_the_rest_is_counted_o
     assert before not in (batch["startSequenceNumber"], batch["endSequenceNumber"])
 
 
+def delivered(emulation: Emulation) -> dict[str, Any]:
+    """The event Lambda delivers for the records of the one shard that holds any."""
+    kinesis = boto3.client("kinesis")
+    stream = emulation.arn("Telemetry/Stream")
+    held = {}
+    for shard in kinesis.list_shards(StreamARN=stream)["Shards"]:
+        iterator = kinesis.get_shard_iterator(
+            StreamARN=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        records = kinesis.get_records(ShardIterator=iterator, StreamARN=stream)["Records"]
+        if records:
+            held[shard["ShardId"]] = records
+    [(shard_id, records)] = held.items()
+    return kinesis_stream_event(records, stream, shard_id)
+
+
 def test_a_record_delivered_twice_is_counted_once(emulation: Emulation) -> None:
     """At-least-once delivery: the same records (same shard, same sequence numbers) given to
     the consumer twice add to the aggregate once."""
     put(emulation, reading("thermostat-1", 20), reading("thermostat-1", 25))
-    kinesis = boto3.client("kinesis")
-    stream = emulation.arn("Telemetry/Stream")
-    [shard] = [
-        s["ShardId"]
-        for s in kinesis.list_shards(StreamARN=stream)["Shards"]
-        if kinesis.get_records(
-            ShardIterator=kinesis.get_shard_iterator(
-                StreamARN=stream, ShardId=s["ShardId"], ShardIteratorType="TRIM_HORIZON"
-            )["ShardIterator"],
-            StreamARN=stream,
-        )["Records"]
-    ]
-    records = kinesis.get_records(
-        ShardIterator=kinesis.get_shard_iterator(
-            StreamARN=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"],
-        StreamARN=stream,
-    )["Records"]
+    event = delivered(emulation)
     consumer = emulation.function(CONSUMER)
 
-    first = consumer.invoke(kinesis_stream_event(records, stream, shard))
-    second = consumer.invoke(kinesis_stream_event(records, stream, shard))
+    first = consumer.invoke(event)
+    second = consumer.invoke(event)
 
     assert first == second == {"batchItemFailures": []}
     assert aggregates(emulation) == {"thermostat-1": {"count": 2, "sum": 45, "min": 20, "max": 25}}
+
+
+def test_each_malformed_reading_fails_on_its_own(emulation: Emulation) -> None:
+    """Every record that is not a reading is reported in ``batchItemFailures`` (by sequence
+    number, services-kinesis-batchfailurereporting.html); the valid one is counted."""
+    device = "thermostat-1"
+    numbers = put(
+        emulation,
+        reading(device, 19),
+        (device, [device, 20]),
+        (device, {"device_id": "", "reading": 20}),
+        (device, {"device_id": device, "reading": "hot"}),
+        (device, {"device_id": device, "reading": True}),
+        (device, b'{"device_id": "thermostat-1", "reading": NaN}'),
+    )
+
+    answer = emulation.function(CONSUMER).invoke(delivered(emulation))
+
+    assert answer == {"batchItemFailures": [{"itemIdentifier": n} for n in numbers[1:]]}
+    assert aggregates(emulation) == {device: {"count": 1, "sum": 19, "min": 19, "max": 19}}
 
 
 def test_the_raw_copy_lands_gzipped_under_the_date_partitions(emulation: Emulation) -> None:
