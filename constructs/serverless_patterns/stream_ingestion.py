@@ -50,7 +50,8 @@ class StreamIngestion(Construct):
     :param handler: the handler within ``code``. Default: ``"app.handler"``.
     :param function_options: overrides for the function's defaults (Python, arm64, 256 MB,
         10 s, X-Ray, JSON logs kept one month, Powertools layer). Default: none.
-    :param existing_function: your own function instead of one built from ``code``.
+    :param existing_function: your own function instead of one built from ``code``;
+        ``STREAM_NAME`` is added to its environment when it is a ``lambda_.Function``.
     :param stream_props: overrides for the stream's defaults (on-demand, ``aws/kinesis``
         encryption, 24 hours' retention). Idle: on-demand about $29.20 a month, provisioned
         about $10.95 a month per shard (us-east-1).
@@ -139,6 +140,8 @@ class StreamIngestion(Construct):
             )
         else:
             self.function = existing_function
+            if isinstance(existing_function, lambda_.Function):
+                existing_function.add_environment("STREAM_NAME", self.stream.stream_name)
         self.dead_letter_queue: sqs.Queue = dead_letter_queue(self, "DeadLetterQueue")
         self.event_source: sources.KinesisEventSource = streams.consume_stream(
             self.function,

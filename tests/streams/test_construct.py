@@ -135,10 +135,11 @@ def test_an_existing_stream_and_function_are_used_as_they_are(
     template = built["Own"]
     assert len(resources(template, "AWS::Kinesis::Stream")) == 1
     assert len(resources(template, "AWS::Lambda::Function")) == 1
+    stream = next(iter(resources(template, "AWS::Kinesis::Stream")))
     mapping = one(template, "AWS::Lambda::EventSourceMapping")
-    assert mapping["EventSourceArn"] == {
-        "Fn::GetAtt": [next(iter(resources(template, "AWS::Kinesis::Stream"))), "Arn"]
-    }
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": [stream, "Arn"]}
+    function = one(template, "AWS::Lambda::Function")
+    assert function["Environment"]["Variables"] == {"STREAM_NAME": {"Ref": stream}}
 
 
 def invalid(**options: Any) -> str:
