@@ -13,6 +13,7 @@ from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
 from examples.async_api_stack import EmailNotificationsStack
+from examples.device_telemetry_stack import DeviceTelemetryStack
 from examples.event_router_stack import CommerceEventsStack
 from examples.fan_out_stack import OrderEventsStack
 from examples.notification_service_fargate_stack import NotificationServiceFargateStack
@@ -33,6 +34,7 @@ REFERENCE_STACKS = {
     "NotificationService": NotificationServiceStack,
     "OrdersBothWays": OrdersBothWaysStack,
     "NotificationServiceFargate": NotificationServiceFargateStack,
+    "DeviceTelemetry": DeviceTelemetryStack,
 }
 
 

@@ -13,6 +13,7 @@ from serverless_patterns._node import use_wheel_node
 if TYPE_CHECKING:
     from serverless_patterns.async_api import AsyncApi
     from serverless_patterns.core.apis import PROXY_ROUTES, Route
+    from serverless_patterns.core.firehose import S3DeliveryProps
     from serverless_patterns.core.state_machines import TRANSIENT_ERRORS
     from serverless_patterns.core.tables import TableAccess
     from serverless_patterns.event_router import EventRoute, EventRouter, EventTarget
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
         SubscriberResources,
     )
     from serverless_patterns.queue_worker_service import QueueWorkerService
+    from serverless_patterns.stream_ingestion import StreamIngestion
     from serverless_patterns.sync_api import SyncApi
     from serverless_patterns.workflow import Saga, SagaStep, Workflow
 
@@ -45,6 +47,8 @@ _MODULES = {
     "TRANSIENT_ERRORS": "serverless_patterns.core.state_machines",
     "TableAccess": "serverless_patterns.core.tables",
     "Workflow": "serverless_patterns.workflow",
+    "StreamIngestion": "serverless_patterns.stream_ingestion",
+    "S3DeliveryProps": "serverless_patterns.core.firehose",
 }
 
 __all__ = [
@@ -59,8 +63,10 @@ __all__ = [
     "QueueSubscriber",
     "QueueWorkerService",
     "Route",
+    "S3DeliveryProps",
     "Saga",
     "SagaStep",
+    "StreamIngestion",
     "SubscriberResources",
     "SyncApi",
     "TableAccess",

@@ -1,5 +1,6 @@
 """Real event shapes, as AWS delivers them to Lambda."""
 
+import base64
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -211,3 +212,34 @@ def dynamodb_stream_event(records: list[dict[str, Any]], stream_arn: str) -> dic
             }
         )
     return {"Records": delivered}
+
+
+def kinesis_stream_event(
+    records: list[dict[str, Any]], stream_arn: str, shard_id: str
+) -> dict[str, Any]:
+    """The event Lambda's Kinesis poller delivers for ``records`` of one shard, as boto3's
+    ``kinesis.get_records`` returned them ("Using Lambda with Kinesis Data Streams",
+    lambda/latest/dg/with-kinesis.html: the example event)."""
+    return {
+        "Records": [
+            {
+                "kinesis": {
+                    "kinesisSchemaVersion": "1.0",
+                    "partitionKey": record["PartitionKey"],
+                    "sequenceNumber": record["SequenceNumber"],
+                    "data": base64.b64encode(record["Data"]).decode(),
+                    "approximateArrivalTimestamp": record[
+                        "ApproximateArrivalTimestamp"
+                    ].timestamp(),
+                },
+                "eventSource": "aws:kinesis",
+                "eventVersion": "1.0",
+                "eventID": f"{shard_id}:{record['SequenceNumber']}",
+                "eventName": "aws:kinesis:record",
+                "invokeIdentityArn": f"arn:aws:iam::{stream_arn.split(':')[4]}:role/consumer",
+                "awsRegion": stream_arn.split(":")[3],
+                "eventSourceARN": stream_arn,
+            }
+            for record in records
+        ]
+    }

@@ -15,12 +15,17 @@ MONTHLY = {
     "dashboard": 3.00,
     "secret": 0.40,
     "WAF web ACL": 5.00,
+    # "Amazon Kinesis Data Streams pricing" (aws.amazon.com/kinesis/data-streams/pricing/):
+    # $0.04 per on-demand stream-hour, $0.015 per provisioned shard-hour, 730 hours a month.
+    "on-demand Kinesis stream": 29.20,
+    "provisioned Kinesis shard": 10.95,
 }
 GROWS_WITH_DATA = {
     "AWS::DynamoDB::Table": "DynamoDB storage and backups",
     "AWS::DynamoDB::GlobalTable": "DynamoDB storage and point-in-time-recovery backups",
     "AWS::Logs::LogGroup": "CloudWatch Logs storage",
     "AWS::Events::Archive": "EventBridge archive storage",
+    "AWS::S3::Bucket": "S3 storage",
 }
 
 
@@ -52,6 +57,15 @@ def idle_cost(template: Template) -> list[Line]:
         found = sum(1 for _ in resources_of(template, resource_type))
         if found:
             counts[item] = found
+    for _, stream in resources_of(template, "AWS::Kinesis::Stream"):
+        properties = stream["Properties"]
+        if properties.get("StreamModeDetails", {}).get("StreamMode") == "ON_DEMAND":
+            counts["on-demand Kinesis stream"] = counts.get("on-demand Kinesis stream", 0) + 1
+        else:
+            shards = properties.get("ShardCount", 1)
+            counts["provisioned Kinesis shard"] = (
+                counts.get("provisioned Kinesis shard", 0) + shards
+            )
     return [Line(item, count, MONTHLY[item]) for item, count in sorted(counts.items())]
 
 

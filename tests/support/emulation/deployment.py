@@ -6,7 +6,8 @@ loads every Python function from its staged code (functions.py), and wires:
 
 - SQS event source mappings: tests/support/sqs_poller.py (batch size, partial batch
   responses; ``maxReceiveCount`` and the redrive are moto's own).
-- DynamoDB stream event source mappings: streams.py.
+- DynamoDB stream and Kinesis event source mappings: streams.py.
+- Kinesis data streams, S3 buckets, Firehose delivery to S3: kinesis.py.
 - SNS subscriptions: moto filters (``FilterPolicy`` and ``FilterPolicyScope``) and delivers to
   SQS itself, ``RawMessageDelivery`` included. A Lambda endpoint gets the documented SNS event
   ("Invoking Lambda functions with Amazon SNS notifications", lambda/latest/dg/
@@ -67,6 +68,7 @@ from tests.support.aws import create_table
 from tests.support.cdk import path_of, resources
 from tests.support.emulation.functions import Function, Invocation, function_arn
 from tests.support.emulation.intrinsics import ACCOUNT, REGION, Resolver
+from tests.support.emulation.kinesis import Firehose
 from tests.support.emulation.streams import StreamPoller
 from tests.support.events import sns_event
 from tests.support.iam import as_platform
@@ -234,6 +236,8 @@ class Emulation:
         self._create_topics()
         self._create_buses()
         self._create_state_machines()
+        self.firehose = Firehose(self.template, self.resolve)  # and Kinesis streams, buckets
+        self.firehose.create(self.monkeypatch)
         if self.assets is not None:
             for logical_id, resource in python.items():
                 function = Function.from_template(logical_id, resource, self.assets, self.resolve)

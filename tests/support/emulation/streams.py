@@ -1,6 +1,7 @@
-"""Lambda's DynamoDB stream event source mapping, emulated as the template configures it.
+"""Lambda's stream event source mappings (DynamoDB and Kinesis), emulated as the template
+configures them.
 
-The rules, from the Lambda developer guide:
+The rules, from the Lambda developer guide, for DynamoDB streams:
 
 - "Lambda parameters for Amazon DynamoDB event source mappings" (lambda/latest/dg/
   services-ddb-params.html): ``BatchSize`` (default 100), ``StartingPosition``
@@ -21,8 +22,21 @@ The rules, from the Lambda developer guide:
   discarded and a record of the batch (``DDBStreamBatchInfo``) goes to the ``OnFailure``
   destination; processing goes on with the next records.
 
-The stream has one shard in moto. Time: a record's age is measured on the emulation's clock
-(:attr:`StreamPoller.clock`), which a test moves on instead of sleeping.
+Kinesis follows the same rules, from "Lambda parameters for Amazon Kinesis Data Streams event
+source mappings" (lambda/latest/dg/services-kinesis-parameters.html), "Configuring partial
+batch response with Kinesis Data Streams and Lambda" (lambda/latest/dg/
+services-kinesis-batchfailurereporting.html) and "Retaining discarded batch records for a
+Kinesis Data Streams event source in Lambda" (lambda/latest/dg/kinesis-on-failure-
+destination.html): each shard is read in order on its own, a batch holds the records of one
+shard, the event is the one of "Using Lambda with Kinesis Data Streams" (lambda/latest/dg/
+with-kinesis.html), and the on-failure record describes the batch as ``KinesisBatchInfo``.
+Not emulated (a mapping using them is refused): Kinesis event filters and tumbling windows.
+``ParallelizationFactor`` and ``MaximumBatchingWindowInSeconds`` change timing only: a run
+reads every record already in the stream.
+
+A DynamoDB stream has one shard in moto; an on-demand Kinesis stream four. Time: a record's
+age is measured on the emulation's clock (:attr:`StreamPoller.clock`), which a test moves on
+instead of sleeping.
 """
 
 import json
@@ -37,7 +51,7 @@ import boto3
 
 from tests.support.emulation.functions import Function
 from tests.support.emulation.intrinsics import REGION
-from tests.support.events import dynamodb_stream_event
+from tests.support.events import dynamodb_stream_event, kinesis_stream_event
 from tests.support.iam import as_platform
 
 #: moto answers DescribeStream etc. only on the regional endpoint.
@@ -57,15 +71,87 @@ def matches(pattern: Any, value: Any) -> bool:
 
 @dataclass
 class Batch:
+    shard_id: str
     records: list[dict[str, Any]]
     #: Invocations that held these records (splits included), and retries (splits excluded).
     invocations: int = 0
     retries: int = 0
 
 
+class DynamoDBStream:
+    """A DynamoDB stream as the poller reads it: its shard, its records and their event."""
+
+    batch_info = "DDBStreamBatchInfo"
+    arn_parameter = "StreamArn"
+    #: moto's Kinesis GetRecords finds the stream by the ARN given with the iterator.
+    arn_on_read = False
+
+    def __init__(self, arn: str, starting_position: str) -> None:
+        self.arn = arn
+        self.client = self.connect()
+        self.iterators = {
+            shard_id: self.client.get_shard_iterator(
+                **{self.arn_parameter: arn},
+                ShardId=shard_id,
+                ShardIteratorType=starting_position,
+            )["ShardIterator"]
+            for shard_id in self.shard_ids()
+        }
+
+    def connect(self) -> Any:
+        return boto3.client("dynamodbstreams", endpoint_url=STREAMS_ENDPOINT)
+
+    def shard_ids(self) -> list[str]:
+        description = self.client.describe_stream(StreamArn=self.arn)["StreamDescription"]
+        return [shard["ShardId"] for shard in description["Shards"]]
+
+    def read(self, shard_id: str) -> list[dict[str, Any]]:
+        stream = {self.arn_parameter: self.arn} if self.arn_on_read else {}
+        page = self.client.get_records(ShardIterator=self.iterators[shard_id], **stream)
+        self.iterators[shard_id] = page["NextShardIterator"]
+        return list(page["Records"])
+
+    def event(self, records: list[dict[str, Any]], shard_id: str) -> dict[str, Any]:
+        return dynamodb_stream_event(records, self.arn)
+
+    @staticmethod
+    def sequence_number(record: dict[str, Any]) -> str:
+        return str(record["dynamodb"]["SequenceNumber"])
+
+    @staticmethod
+    def created(record: dict[str, Any]) -> float:
+        value = record["dynamodb"]["ApproximateCreationDateTime"]
+        return value if isinstance(value, int | float) else value.timestamp()
+
+
+class KinesisStream(DynamoDBStream):
+    """A Kinesis data stream as the poller reads it: every shard, each in order."""
+
+    batch_info = "KinesisBatchInfo"
+    arn_parameter = "StreamARN"
+    arn_on_read = True
+
+    def connect(self) -> Any:
+        return boto3.client("kinesis")
+
+    def shard_ids(self) -> list[str]:
+        return [shard["ShardId"] for shard in self.client.list_shards(StreamARN=self.arn)["Shards"]]
+
+    def event(self, records: list[dict[str, Any]], shard_id: str) -> dict[str, Any]:
+        return kinesis_stream_event(records, self.arn, shard_id)
+
+    @staticmethod
+    def sequence_number(record: dict[str, Any]) -> str:
+        return str(record["SequenceNumber"])
+
+    @staticmethod
+    def created(record: dict[str, Any]) -> float:
+        return float(record["ApproximateArrivalTimestamp"].timestamp())
+
+
 @dataclass
 class StreamPoller:
-    """One DynamoDB stream event source mapping of the template."""
+    """One stream event source mapping of the template (DynamoDB or Kinesis)."""
 
     function: Function
     stream_arn: str
@@ -75,26 +161,20 @@ class StreamPoller:
     clock: float = 0.0
 
     def __post_init__(self) -> None:
-        self.client = boto3.client("dynamodbstreams", endpoint_url=STREAMS_ENDPOINT)
-        shard = self.client.describe_stream(StreamArn=self.stream_arn)["StreamDescription"][
-            "Shards"
-        ][0]
-        self.shard_id = shard["ShardId"]
-        self.iterator = self.client.get_shard_iterator(
-            StreamArn=self.stream_arn,
-            ShardId=self.shard_id,
-            ShardIteratorType=self.mapping["StartingPosition"],
-        )["ShardIterator"]
+        kinesis = self.stream_arn.split(":")[2] == "kinesis"
+        self.stream = (KinesisStream if kinesis else DynamoDBStream)(
+            self.stream_arn, self.mapping["StartingPosition"]
+        )
         self.filters = [
             json.loads(f["Pattern"])
             for f in self.mapping.get("FilterCriteria", {}).get("Filters", [])
         ]
+        unsupported = {"TumblingWindowInSeconds", *(["FilterCriteria"] if kinesis else [])}
+        assert not unsupported & set(self.mapping), f"not emulated: {unsupported}"
 
-    def read(self) -> list[dict[str, Any]]:
-        """New records since the last read that pass the mapping's filters."""
-        page = self.client.get_records(ShardIterator=self.iterator)
-        self.iterator = page["NextShardIterator"]
-        return [r for r in page["Records"] if not self.filters or self._selected(r)]
+    def read(self, shard_id: str) -> list[dict[str, Any]]:
+        """New records of the shard since the last read that pass the mapping's filters."""
+        return [r for r in self.stream.read(shard_id) if not self.filters or self._selected(r)]
 
     def _selected(self, record: dict[str, Any]) -> bool:
         return any(matches(f, record) for f in self.filters)
@@ -103,8 +183,12 @@ class StreamPoller:
     def run(self) -> int:
         """Invoke the function for every new record, as the mapping would; the invocations."""
         size = self.mapping.get("BatchSize", 100)
-        records = self.read()
-        pending = deque(Batch(records[i : i + size]) for i in range(0, len(records), size))
+        pending: deque[Batch] = deque()
+        for shard_id in self.stream.iterators:
+            records = self.read(shard_id)
+            pending.extend(
+                Batch(shard_id, records[i : i + size]) for i in range(0, len(records), size)
+            )
         invocations = 0
         while pending:
             batch = pending.popleft()
@@ -120,7 +204,9 @@ class StreamPoller:
             if retry_from == "bisect" and len(batch.records) > 1:
                 half = len(batch.records) // 2
                 for part in (batch.records[half:], batch.records[:half]):
-                    pending.appendleft(Batch(part, batch.invocations, batch.retries))
+                    pending.appendleft(
+                        Batch(batch.shard_id, part, batch.invocations, batch.retries)
+                    )
                 continue
             if isinstance(retry_from, int):
                 batch.records = batch.records[retry_from:]
@@ -135,7 +221,7 @@ class StreamPoller:
     def _invoke(self, batch: Batch) -> int | str | None:
         """None: the batch succeeded; an index: retry from that record; "bisect": it failed."""
         try:
-            response = self.function.invoke(dynamodb_stream_event(batch.records, self.stream_arn))
+            response = self.function.invoke(self.stream.event(batch.records, batch.shard_id))
         except Exception:
             return "bisect" if self.mapping.get("BisectBatchOnFunctionError") else 0
         if "ReportBatchItemFailures" not in self.mapping.get("FunctionResponseTypes", []):
@@ -143,7 +229,7 @@ class StreamPoller:
         failures = response.get("batchItemFailures") if isinstance(response, dict) else None
         if not failures:
             return None
-        numbers = [r["dynamodb"]["SequenceNumber"] for r in batch.records]
+        numbers = [self.stream.sequence_number(r) for r in batch.records]
         failed = [f.get("itemIdentifier") if isinstance(f, dict) else None for f in failures]
         if any(identifier not in numbers for identifier in failed):
             return 0  # an empty, null or unknown itemIdentifier: the whole batch failed
@@ -154,13 +240,17 @@ class StreamPoller:
         if max_age == -1:
             return batch.records
         now = datetime.now(UTC).timestamp() + self.clock
-        expired = [r for r in batch.records if now - created(r) > max_age]
+        expired = [r for r in batch.records if now - self.stream.created(r) > max_age]
         if expired:
-            self._discard(Batch(expired, batch.invocations, batch.retries), "RecordAgeExceeded")
+            self._discard(
+                Batch(batch.shard_id, expired, batch.invocations, batch.retries),
+                "RecordAgeExceeded",
+            )
         return [r for r in batch.records if r not in expired]
 
     def _discard(self, batch: Batch, condition: str) -> None:
         first, last = batch.records[0], batch.records[-1]
+        created = self.stream.created
         record = {
             "requestContext": {
                 "requestId": str(uuid.uuid4()),
@@ -175,10 +265,10 @@ class StreamPoller:
             },
             "version": "1.0",
             "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            "DDBStreamBatchInfo": {
-                "shardId": self.shard_id,
-                "startSequenceNumber": first["dynamodb"]["SequenceNumber"],
-                "endSequenceNumber": last["dynamodb"]["SequenceNumber"],
+            self.stream.batch_info: {
+                "shardId": batch.shard_id,
+                "startSequenceNumber": self.stream.sequence_number(first),
+                "endSequenceNumber": self.stream.sequence_number(last),
                 "approximateArrivalOfFirstRecord": iso(created(first)),
                 "approximateArrivalOfLastRecord": iso(created(last)),
                 "batchSize": len(batch.records),
@@ -188,11 +278,6 @@ class StreamPoller:
         destination = self.mapping.get("DestinationConfig", {}).get("OnFailure", {})
         if destination.get("Destination"):
             self.deliver(destination["Destination"], record, {})
-
-
-def created(record: dict[str, Any]) -> float:
-    value = record["dynamodb"]["ApproximateCreationDateTime"]
-    return value if isinstance(value, int | float) else value.timestamp()
 
 
 def iso(timestamp: float) -> str:
