@@ -305,18 +305,23 @@ def assert_dead_lettered_failed_job(
     timeout: float,
 ) -> None:
     """An AsyncApi job (``(job id, body)``) that can never succeed ends ``failed`` after the
-    queue's receives (see :func:`assert_failed_for_good`), and its body waits, once, in the
-    dead-letter queue of ``construct``."""
+    queue's receives (see :func:`assert_failed_for_good`), and its body waits in the
+    dead-letter queue of ``construct``.
+
+    At least once, not exactly once: a standard queue delivers at least once ("Amazon SQS
+    at-least-once delivery", AWSSimpleQueueService/latest/SQSDeveloperGuide/
+    standard-queues-at-least-once-delivery.html), so the dead-letter recorder may forward a
+    job twice; on a loaded machine the emulator's 5 s visibility timeout (tools/e2e/adapt.py)
+    made it do so in three runs out of about ten."""
     job_id, body = job
     receives = queue(deployed.resource(f"{construct}/Queue")).max_receive_count
     assert_failed_for_good(jobs.finished(job_id, timeout=timeout), worker_error, receives)
     dead_letters = queue(deployed.resource(f"{construct}/DeadLetterQueue"))
-    bodies = dead_letters.bodies_until(
+    dead_letters.bodies_until(
         lambda text: json.loads(text) == body,
         timeout=timeout,
         what=f"the failed job of {construct} is in its dead-letter queue",
     )
-    assert [json.loads(text) for text in bodies].count(body) == 1
 
 
 class JobsApi:
