@@ -14,6 +14,7 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguagePa
 from examples.app import REFERENCE_STACKS, SynthesizedApp, synthesize
 from tests.support.aws import reuse_clients, reuse_resource_classes
 from tests.support.emulation import Emulation
+from tests.support.environments import background_nag_report_of_variants
 from tests.support.lint import background_cfn_lint, background_checkov, background_type_check
 
 
@@ -22,6 +23,23 @@ def type_check() -> Iterator[subprocess.Popen[str]]:
     """mypy on the library and the examples, started with the session (tests/test_types.py)."""
     with background_type_check() as process:
         yield process
+
+
+@pytest.fixture(scope="session", autouse=True)
+def variants_nag_report(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Future[dict[str, Any]] | None]:
+    """cdk-nag's report on the reference stacks in three more environments
+    (tests/test_environments.py), started with the session in a second process when those
+    tests are to run."""
+    wanted = any(
+        item.nodeid.startswith("tests/test_environments.py") for item in request.session.items
+    )
+    if not wanted:
+        yield None
+        return
+    with background_nag_report_of_variants(tmp_path_factory.mktemp("environments")) as report:
+        yield report
 
 
 @pytest.fixture(scope="session")

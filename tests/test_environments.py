@@ -7,45 +7,19 @@ holds every reference stack three more times, one ``Stage`` per combination, and
 cdk-nag packs over all of them in one synth.
 """
 
-import json
-from pathlib import Path
+from concurrent.futures import Future
 from typing import Any
 
 import pytest
-from aws_cdk import Environment, Stage, Validations
-from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
-from examples.app import REFERENCE_STACKS, cli_context, new_app
+from tests.support.environments import PINNED_ACCOUNT, PINNED_REGION, VARIANTS
 from tests.test_compliance import NAG_PACKS, findings
-
-PINNED = Environment(account="111111111111", region="eu-west-1")
-
-#: Stage id -> (environment, whether the stage gets cdk.json's context).
-VARIANTS = {
-    "PinnedWithFlags": (PINNED, True),
-    "PinnedWithoutFlags": (PINNED, False),
-    "AgnosticWithoutFlags": (None, False),
-}
 
 
 @pytest.fixture(scope="module")
-def nag_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    outdir = tmp_path_factory.mktemp("environments")
-    app = new_app(outdir=str(outdir))
-    for stage_id, (env, flags) in VARIANTS.items():
-        stage = Stage(app, stage_id, env=env)
-        if flags:  # feature flags are read from the nearest context up the construct tree
-            for key, value in cli_context().items():
-                stage.node.set_context(key, value)
-        for stack_id, stack_class in REFERENCE_STACKS.items():
-            stack_class(stage, stack_id)
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
-    try:
-        app.synth()
-    except Exception as error:  # jsii's JavaScriptError wraps cdk's ValidationFailed
-        if "ValidationFailed" not in str(error):
-            raise
-    return json.loads((Path(outdir) / "validation-report.json").read_text())
+def nag_report(variants_nag_report: Future[dict[str, Any]] | None) -> dict[str, Any]:
+    assert variants_nag_report is not None
+    return variants_nag_report.result()
 
 
 def test_the_pinned_stacks_render_literal_environments(nag_report: dict[str, Any]) -> None:
@@ -56,7 +30,7 @@ def test_the_pinned_stacks_render_literal_environments(nag_report: dict[str, Any
         for violation in plugin["suppressedViolations"]
     ]
     assert {plugin["pluginName"] for plugin in nag_report["pluginReports"]} == NAG_PACKS
-    assert any(":eu-west-1:111111111111:" in rule for rule in suppressed)
+    assert any(f":{PINNED_REGION}:{PINNED_ACCOUNT}:" in rule for rule in suppressed)
     assert any(":<AWS::Region>:<AWS::AccountId>:" in rule for rule in suppressed)
 
 
