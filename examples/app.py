@@ -21,6 +21,7 @@ from examples.orders_both_ways_stack import OrdersBothWaysStack
 from examples.pubsub_service_stack import PubSubServiceStack
 from examples.saga_stack import OrderSagaStack
 from examples.sync_api_stack import OrdersServiceStack
+from examples.orders_data_lake_stack import OrdersDataLakeStack
 
 #: Stack id -> stack class. The ids are the names of the synthesized templates.
 REFERENCE_STACKS = {
@@ -33,6 +34,7 @@ REFERENCE_STACKS = {
     "NotificationService": NotificationServiceStack,
     "OrdersBothWays": OrdersBothWaysStack,
     "NotificationServiceFargate": NotificationServiceFargateStack,
+    "OrdersDataLake": OrdersDataLakeStack,
 }
 
 

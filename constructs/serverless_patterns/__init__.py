@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from serverless_patterns.queue_worker_service import QueueWorkerService
     from serverless_patterns.sync_api import SyncApi
     from serverless_patterns.workflow import Saga, SagaStep, Workflow
+    from serverless_patterns.change_capture import ChangeCapture
 
 #: Each public name and the module that defines it.
 _MODULES = {
@@ -45,6 +46,7 @@ _MODULES = {
     "TRANSIENT_ERRORS": "serverless_patterns.core.state_machines",
     "TableAccess": "serverless_patterns.core.tables",
     "Workflow": "serverless_patterns.workflow",
+    "ChangeCapture": "serverless_patterns.change_capture",
 }
 
 __all__ = [
@@ -65,6 +67,7 @@ __all__ = [
     "SyncApi",
     "TableAccess",
     "Workflow",
+    "ChangeCapture",
 ]
 
 

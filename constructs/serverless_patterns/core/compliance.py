@@ -207,6 +207,12 @@ CONCERNS = {
         "matching events (MatchedEvents), which an alarm watches.",
         cdk_nag=("Serverless::Serverless-EventBusDLQ",),
     ),
+    "dynamodb-list-streams": Concern(
+        "dynamodb:ListStreams supports no resource-level permissions; it only lists stream "
+        "ARNs. The pipe reads records of this one table's stream only (DescribeStream, "
+        "GetShardIterator and GetRecords name the stream).",
+        cdk_nag=(f"{IAM5}[Resource::*]",),
+    ),
 }
 
 

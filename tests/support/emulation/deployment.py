@@ -6,7 +6,8 @@ loads every Python function from its staged code (functions.py), and wires:
 
 - SQS event source mappings: tests/support/sqs_poller.py (batch size, partial batch
   responses; ``maxReceiveCount`` and the redrive are moto's own).
-- DynamoDB stream event source mappings: streams.py.
+- DynamoDB stream event source mappings: streams.py; EventBridge pipes from a DynamoDB
+  stream to a bus: pipes.py.
 - SNS subscriptions: moto filters (``FilterPolicy`` and ``FilterPolicyScope``) and delivers to
   SQS itself, ``RawMessageDelivery`` included. A Lambda endpoint gets the documented SNS event
   ("Invoking Lambda functions with Amazon SNS notifications", lambda/latest/dg/
@@ -61,6 +62,7 @@ from tests.support.aws import create_table
 from tests.support.cdk import path_of, resources
 from tests.support.emulation.functions import Function, Invocation, function_arn
 from tests.support.emulation.intrinsics import ACCOUNT, REGION, Resolver
+from tests.support.emulation.pipes import Pipe, create_pipes
 from tests.support.emulation.streams import StreamPoller
 from tests.support.events import sns_event
 from tests.support.iam import as_platform
@@ -119,6 +121,7 @@ class Emulation:
         self.functions: dict[str, Function] = {}
         self.invocations: list[Invocation] = []
         self.streams: dict[str, StreamPoller] = {}
+        self.pipes: dict[str, Pipe] = {}
         self.queue_mappings: dict[str, tuple[str, EventSourceMapping]] = {}
         #: target ARN -> the failure EventBridge meets delivering to it (e.g. throttling).
         self.failing_targets: dict[str, Failure] = {}
@@ -236,6 +239,7 @@ class Emulation:
                 target = self.resolve.logical_id(config["FunctionName"])
                 self.functions[target].async_config = self.resolve(config)
             self._map_event_sources()
+            self.pipes = create_pipes(self.template, self.resolve, self.functions, self.deliver)
         self._subscribe()
         self._create_rules()
         self._patch_moto()
@@ -545,6 +549,10 @@ class Emulation:
 
     def stream(self, function: str) -> StreamPoller:
         return self.streams[self.logical_id(function)]
+
+    def pipe(self, name: str) -> Pipe:
+        """An EventBridge pipe of the template (pipes.py); ``run()`` processes new records."""
+        return self.pipes[self.logical_id(name, "AWS::Pipes::Pipe")]
 
     @as_platform()
     def fire(self, rule: str) -> None:
