@@ -62,7 +62,11 @@ def order_problems(order: dict[str, Any]) -> list[str]:
 
 def enrich(record: dict[str, Any]) -> dict[str, Any]:
     change = record.get("dynamodb")
-    if not isinstance(change, dict) or record.get("eventName") not in ("INSERT", "MODIFY", "REMOVE"):
+    if not isinstance(change, dict) or record.get("eventName") not in (
+        "INSERT",
+        "MODIFY",
+        "REMOVE",
+    ):
         raise InvalidChange(f"record {record.get('eventID')!r} is not a DynamoDB stream record")
     order, previous = plain(change.get("NewImage")), plain(change.get("OldImage"))
     current = order if order is not None else previous

@@ -84,5 +84,7 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
             raise
         logger.info("stale change ignored", extra={"order_id": item["order_id"]})
         return {"order_id": item["order_id"], "applied": False}
-    logger.info("history updated", extra={"order_id": item["order_id"], "sequence": item["sequence"]})
+    logger.info(
+        "history updated", extra={"order_id": item["order_id"], "sequence": item["sequence"]}
+    )
     return {"order_id": item["order_id"], "applied": True}
