@@ -18,10 +18,10 @@ from examples.fan_out_stack import OrderEventsStack
 from examples.notification_service_fargate_stack import NotificationServiceFargateStack
 from examples.notification_service_stack import NotificationServiceStack
 from examples.orders_both_ways_stack import OrdersBothWaysStack
+from examples.orders_data_lake_stack import OrdersDataLakeStack
 from examples.pubsub_service_stack import PubSubServiceStack
 from examples.saga_stack import OrderSagaStack
 from examples.sync_api_stack import OrdersServiceStack
-from examples.orders_data_lake_stack import OrdersDataLakeStack
 
 #: Stack id -> stack class. The ids are the names of the synthesized templates.
 REFERENCE_STACKS = {

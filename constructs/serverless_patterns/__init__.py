@@ -12,6 +12,7 @@ from serverless_patterns._node import use_wheel_node
 
 if TYPE_CHECKING:
     from serverless_patterns.async_api import AsyncApi
+    from serverless_patterns.change_capture import ChangeCapture
     from serverless_patterns.core.apis import PROXY_ROUTES, Route
     from serverless_patterns.core.state_machines import TRANSIENT_ERRORS
     from serverless_patterns.core.tables import TableAccess
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from serverless_patterns.queue_worker_service import QueueWorkerService
     from serverless_patterns.sync_api import SyncApi
     from serverless_patterns.workflow import Saga, SagaStep, Workflow
-    from serverless_patterns.change_capture import ChangeCapture
 
 #: Each public name and the module that defines it.
 _MODULES = {
@@ -53,6 +53,7 @@ __all__ = [
     "PROXY_ROUTES",
     "TRANSIENT_ERRORS",
     "AsyncApi",
+    "ChangeCapture",
     "EventRoute",
     "EventRouter",
     "EventTarget",
@@ -67,7 +68,6 @@ __all__ = [
     "SyncApi",
     "TableAccess",
     "Workflow",
-    "ChangeCapture",
 ]
 
 

@@ -19,6 +19,7 @@ from serverless_patterns.core import alarms as alarm_defaults
 from serverless_patterns.core.buses import event_bus
 from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.functions import python_function
+from serverless_patterns.core.jsii_internals import cfn_properties
 from serverless_patterns.core.logs import log_group
 from serverless_patterns.core.pipes import (
     DEFAULT_BATCH_SIZE,
@@ -213,16 +214,21 @@ class ChangeCapture(Construct):
             )
         if existing is None:
             return
-        if existing.table_stream_arn is None:
+        resource = existing.node.default_child
+        defined_here = isinstance(resource, dynamodb.CfnTable | dynamodb.CfnGlobalTable)
+        view_type = (
+            cfn_properties(resource).get("streamSpecification", {}).get("streamViewType")
+            if defined_here
+            else None
+        )
+        if (defined_here and view_type is None) or existing.table_stream_arn is None:
             problems.add(
                 "existing_table",
                 existing.node.path,
                 "has no stream: enable one with NEW_AND_OLD_IMAGES (an imported table needs "
                 "table_stream_arn= in from_table_attributes)",
             )
-            return
-        view_type = _stream_view_type(existing)
-        if view_type is None:
+        elif not defined_here:
             Annotations.of(self).add_warning_v2(
                 "serverless-patterns:imported-table-stream",
                 "existing_table is imported: make sure its stream's view type is "
@@ -273,13 +279,3 @@ class ChangeCapture(Construct):
         # The role's policy must exist before the pipe starts reading with it.
         pipe.node.add_dependency(self.role)
         return pipe
-
-
-def _stream_view_type(existing: dynamodb.ITable | dynamodb.ITableV2) -> str | None:
-    """The stream view type of a table defined in this app, None if unknown (imported)."""
-    resource = existing.node.default_child
-    if not isinstance(resource, dynamodb.CfnTable | dynamodb.CfnGlobalTable):
-        return None
-    specification = resource.stream_specification
-    view_type = getattr(specification, "stream_view_type", None)
-    return view_type if isinstance(view_type, str) else None

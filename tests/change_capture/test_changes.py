@@ -164,8 +164,9 @@ def test_an_invalid_order_ends_in_the_dead_letter_queue_and_the_others_are_publi
         lake.resolve.ref(lake.logical_id("OrderChanges/DeadLetterQueue", "AWS::SQS::Queue"))
     )
     body = json.loads(message["Body"])
+    pipe_id = lake.logical_id(PIPE, "AWS::Pipes::Pipe")
     assert body["context"] == {
-        "partnerResourceArn": f"arn:aws:pipes:{REGION}:{ACCOUNT}:pipe/{lake.logical_id(PIPE, 'AWS::Pipes::Pipe')}",
+        "partnerResourceArn": f"arn:aws:pipes:{REGION}:{ACCOUNT}:pipe/{pipe_id}",
         "condition": "RetryAttemptsExhausted",
     }
     assert body["version"] == "1.0"
