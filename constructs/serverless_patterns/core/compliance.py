@@ -48,6 +48,7 @@ RULE_TARGETS = {
     "LAMBDA_DLQ_CHECK": "AWS::Lambda::Function",
     "LAMBDA_INSIDE_VPC": "AWS::Lambda::Function",
     "SQS_QUEUE_KMS_MASTER_KEY_ID_RULE": "AWS::SQS::Queue",
+    "CKV_AWS_18": "AWS::S3::Bucket",
 }
 
 IAM5 = "AwsSolutions::AwsSolutions-IAM5"
@@ -206,6 +207,26 @@ CONCERNS = {
         "The rule has no targets, so nothing can fail to be delivered: it only counts the "
         "matching events (MatchedEvents), which an alarm watches.",
         cdk_nag=("Serverless::Serverless-EventBusDLQ",),
+    ),
+    "no-server-access-logs": Concern(
+        "No server access logs: writers are AWS services acting through one role each (a "
+        "delivery stream's), readers need IAM permission, and access logs would need a "
+        "second bucket of their own. Give server_access_logs_bucket in bucket_props, or "
+        "turn on CloudTrail data events, where an audit trail of object reads is required.",
+        cdk_nag=("AwsSolutions::AwsSolutions-S1",),
+        checkov=("CKV_AWS_18",),
+    ),
+    "firehose-kinesis-source": Concern(
+        "Firehose accepts no server-side encryption setting on a stream whose source is a "
+        "Kinesis data stream: the records stay encrypted at rest in the source stream (KMS) "
+        "and in the destination bucket (SSE-KMS).",
+        cdk_nag=("AwsSolutions::AwsSolutions-KDF1",),
+    ),
+    "delivered-objects": Concern(
+        "Firehose names each object when it delivers it (prefix, stream name, time, random "
+        "id): the wildcard covers the objects of this one bucket, with only the actions "
+        "Firehose documents for an S3 destination (AbortMultipartUpload, GetObject, PutObject).",
+        cdk_nag=(IAM5,),
     ),
     "dynamodb-list-streams": Concern(
         "dynamodb:ListStreams supports no resource-level permissions; it only lists stream "
