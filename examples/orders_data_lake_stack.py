@@ -8,6 +8,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 from serverless_patterns import ChangeCapture, EventRoute, EventRouter
 from serverless_patterns.core.alarms import function_alarms, notify_every_alarm, operations_topic
+from serverless_patterns.core.firehose import deliver_to_s3
 from serverless_patterns.core.functions import asset_code, python_function
 from serverless_patterns.core.tables import TableAccess, grant, table
 
@@ -23,7 +24,7 @@ class OrdersDataLakeStack(Stack):
 
     Its changes become ``shop.orders`` events (ChangeCapture, enriched to plain JSON) on the
     order-events bus (EventRouter, archived). The order-history service keeps its own table
-    from them.
+    from them; a second rule copies every change to S3 through Firehose (the ETL copy).
     """
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
@@ -73,7 +74,19 @@ class OrdersDataLakeStack(Stack):
         )
         function_alarms(self, "OrderHistory", history)
 
+        # The ETL copy: every change, as published, to S3 partitioned by date (Firehose).
+        lake = deliver_to_s3(self, "DataLake")
+        router.add_route(
+            EventRoute(
+                "data-lake",
+                pattern=changes.pattern(),
+                description="Every order change, as published, is copied to the data lake",
+                targets=[lake.delivery_stream],
+            )
+        )
+
         CfnOutput(self, "OrdersTableName", value=changes.table.table_name)
         CfnOutput(self, "EventBusName", value=router.event_bus.event_bus_name)
         CfnOutput(self, "OrderHistoryTableName", value=history_table.table_name)
+        CfnOutput(self, "DataLakeBucketName", value=lake.bucket.bucket_name)
         notify_every_alarm(self, operations_topic(self))

@@ -8,8 +8,10 @@ the batch, the ``InputTemplate`` rendered as "Amazon EventBridge Pipes input tra
 says, one PutEvents entry per change; moto's rules then route the events.
 """
 
+import gzip
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -20,6 +22,7 @@ from tests.support.emulation.intrinsics import ACCOUNT, REGION
 from tests.support.emulation.streams import STREAMS_ENDPOINT
 
 PIPE = "OrderChangesPipe"
+started = datetime.now(UTC)
 ORDERS = "OrderChangesTable"
 HISTORY = "OrderHistoryTable"
 
@@ -74,7 +77,8 @@ def invocations(lake: Emulation, function: str) -> list[Invocation]:
 
 def test_each_order_change_arrives_on_the_bus_with_the_documented_shape(lake: Emulation) -> None:
     """INSERT, MODIFY and REMOVE of an order each become one event; the ordering service's
-    idempotency record (pk ``IDEMPOTENCY#...``) matches no filter and becomes none."""
+    idempotency record (pk ``IDEMPOTENCY#...``) matches no filter and becomes none. The
+    data-lake rule copies each event, as published, to S3."""
     received = inbox(lake)
     orders = lake.table(ORDERS)
     orders.put_item(Item=order("o-1"))
@@ -132,6 +136,24 @@ def test_each_order_change_arrives_on_the_bus_with_the_documented_shape(lake: Em
         "units": 3,
     }
     assert lake.pipe(PIPE).run() == 0  # nothing is published twice
+    assert copied_to_the_lake(lake) == events
+
+
+def copied_to_the_lake(lake: Emulation) -> list[dict[str, Any]]:
+    """The events the data-lake rule delivered to Firehose, read back from S3: each under
+    ``data/year=/month=/day=/hour=`` of its arrival (core/firehose.py's prefix, "Custom
+    prefixes for Amazon S3 objects", firehose/latest/dev/s3-prefixes.html), GZIP-compressed."""
+    s3 = boto3.client("s3")
+    bucket = lake.ref("DataLakeBucket")
+    hours = {f"{t:year=%Y/month=%m/day=%d/hour=%H/}" for t in (started, datetime.now(UTC))}
+    copied = []
+    for listed in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+        folder, _, name = listed["Key"].rpartition("/")
+        assert folder.startswith("data/") and f"{folder.removeprefix('data/')}/" in hours
+        assert name.endswith(".gz")
+        body = s3.get_object(Bucket=bucket, Key=listed["Key"])["Body"].read()
+        copied.append(json.loads(gzip.decompress(body)))
+    return sorted(copied, key=lambda event: event["detail"]["dynamodb"]["SequenceNumber"])
 
 
 def test_an_invalid_order_ends_in_the_dead_letter_queue_and_the_others_are_published(

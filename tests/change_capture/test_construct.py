@@ -164,6 +164,46 @@ def test_the_order_history_rule_takes_every_order_change(lake: dict[str, Any]) -
     assert target["RetryPolicy"] == {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 21600}
 
 
+def test_the_data_lake_rule_puts_every_order_change_on_the_firehose_stream(
+    lake: dict[str, Any],
+) -> None:
+    """A Firehose delivery stream is an EventRouter target kind (core/buses.py): the rule's
+    own role may only put records on that stream, and delivery retries, then dead-letters."""
+    rule = resources(lake, "AWS::Events::Rule")[at(lake, "OrderEvents/DataLake/Rule")]
+    assert rule["EventPattern"] == {
+        "source": ["shop.orders"],
+        "detail-type": ["INSERT", "MODIFY", "REMOVE"],
+    }
+    role = at(lake, "DataLake/EventsRole")
+    assert rule["Targets"] == [
+        {
+            "Id": "Target0",
+            "Arn": {"Fn::GetAtt": [at(lake, "DataLake"), "Arn"]},
+            "RoleArn": {"Fn::GetAtt": [role, "Arn"]},
+            "RetryPolicy": {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 21600},
+            "DeadLetterConfig": {
+                "Arn": {
+                    "Fn::GetAtt": [at(lake, "OrderEvents/DataLake/DataLakeDeadLetterQueue"), "Arn"]
+                }
+            },
+        }
+    ]
+    [policy] = [
+        p for p in resources(lake, "AWS::IAM::Policy").values() if p["Roles"] == [{"Ref": role}]
+    ]
+    assert policy["PolicyDocument"]["Statement"] == [
+        {
+            "Action": ["firehose:PutRecord", "firehose:PutRecordBatch"],
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [at(lake, "DataLake"), "Arn"]},
+        }
+    ]
+    alarm = resources(lake, "AWS::CloudWatch::Alarm")[
+        at(lake, "OrderEvents/DataLake/DataLakeDeadLetterQueueAlarm")
+    ]
+    assert (alarm["MetricName"], alarm["Threshold"]) == ("ApproximateNumberOfMessagesVisible", 1)
+
+
 # --- the smallest use, and bring your own ---------------------------------------------------
 
 BUILT: dict[str, ChangeCapture] = {}

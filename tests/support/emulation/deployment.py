@@ -6,17 +6,19 @@ loads every Python function from its staged code (functions.py), and wires:
 
 - SQS event source mappings: tests/support/sqs_poller.py (batch size, partial batch
   responses; ``maxReceiveCount`` and the redrive are moto's own).
-- DynamoDB stream event source mappings: streams.py; EventBridge pipes from a DynamoDB
-  stream to a bus: pipes.py.
+- DynamoDB stream and Kinesis event source mappings: streams.py.
+- Kinesis data streams, S3 buckets, Firehose delivery to S3: kinesis.py.
+- EventBridge pipes from a DynamoDB stream to a bus: pipes.py.
 - SNS subscriptions: moto filters (``FilterPolicy`` and ``FilterPolicyScope``) and delivers to
   SQS itself, ``RawMessageDelivery`` included. A Lambda endpoint gets the documented SNS event
   ("Invoking Lambda functions with Amazon SNS notifications", lambda/latest/dg/
   with-sns.html), invoked asynchronously; an endpoint SNS cannot reach (the function is
   gone) sends the message to the subscription's dead-letter queue ("Amazon SNS dead-letter
   queues", sns/latest/dg/sns-dead-letter-queues.html).
-- EventBridge rules: moto matches the patterns and runs archives; every SQS, Lambda, SNS and
-  Step Functions target is delivered here (moto raises NotImplementedError for the last
-  three), with ``Input``, ``InputPath`` or ``InputTransformer`` applied ("Transforming
+- EventBridge rules: moto matches the patterns and runs archives; every SQS, Lambda, SNS,
+  Step Functions and Firehose target is delivered here (moto raises NotImplementedError for
+  the last four; a Firehose target gets one record per event), with ``Input``,
+  ``InputPath`` or ``InputTransformer`` applied ("Transforming
   target input", eventbridge/latest/userguide/eb-transform-target-input.html) and the
   target's ``RetryPolicy`` and ``DeadLetterConfig`` ("Event retry policy and using
   dead-letter queues", eventbridge/latest/userguide/eb-rule-dlq.html): a retriable failure is
@@ -62,6 +64,7 @@ from tests.support.aws import create_table
 from tests.support.cdk import path_of, resources
 from tests.support.emulation.functions import Function, Invocation, function_arn
 from tests.support.emulation.intrinsics import ACCOUNT, REGION, Resolver
+from tests.support.emulation.kinesis import Firehose
 from tests.support.emulation.pipes import Pipe, create_pipes
 from tests.support.emulation.streams import StreamPoller
 from tests.support.events import sns_event
@@ -227,6 +230,8 @@ class Emulation:
         self._create_topics()
         self._create_buses()
         self._create_state_machines()
+        self.firehose = Firehose(self.template, self.resolve)  # and Kinesis streams, buckets
+        self.firehose.create(self.monkeypatch)
         if self.assets is not None:
             for logical_id, resource in python.items():
                 function = Function.from_template(logical_id, resource, self.assets, self.resolve)
@@ -513,7 +518,7 @@ class Emulation:
     ) -> None:
         """Send ``payload`` where AWS would send a record or event for ``arn``: an SQS
         message (``attributes`` as String message attributes), an SNS message, an
-        asynchronous Lambda invocation, a Step Functions execution."""
+        asynchronous Lambda invocation, a Step Functions execution, a Firehose record."""
         body = payload if isinstance(payload, str) else json.dumps(payload)
         service = arn.split(":")[2]
         if service == "sqs":
@@ -536,6 +541,10 @@ class Emulation:
             self.functions[arn.split(":")[6]].invoke_async(payload)
         elif service == "states":
             self.client("stepfunctions").start_execution(stateMachineArn=arn, input=body)
+        elif service == "firehose":  # one record per event (kinesis.py writes it to S3)
+            self.client("firehose").put_record(
+                DeliveryStreamName=arn.rpartition("/")[2], Record={"Data": body.encode()}
+            )
         else:
             raise AssertionError(f"no delivery to {arn} is emulated")
 
@@ -662,4 +671,4 @@ TARGET_KEYS = {
     "SqsParameters",
 }
 #: Target services EventBridge delivers to here (moto delivers the rest: logs, archives, buses).
-DELIVERED = {"sqs", "lambda", "sns", "states"}
+DELIVERED = {"sqs", "lambda", "sns", "states", "firehose"}
