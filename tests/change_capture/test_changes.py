@@ -8,8 +8,10 @@ the batch, the ``InputTemplate`` rendered as "Amazon EventBridge Pipes input tra
 says, one PutEvents entry per change; moto's rules then route the events.
 """
 
+import copy
 import gzip
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -198,6 +200,11 @@ def test_an_invalid_order_ends_in_the_dead_letter_queue_and_the_others_are_publi
     assert info["batchSize"] == 1
     assert info["streamArn"] == lake.resolve.get_att(lake.logical_id(ORDERS), "StreamArn")
 
+    enrichment = lake.function("OrderChanges/Enrichment")
+    with pytest.raises(Exception, match="expected the pipe's batch: a list") as raised:
+        enrichment.invoke({"Records": []})  # a Lambda stream event is not a pipe's batch
+    assert type(raised.value).__name__ == "InvalidChange"
+
 
 def test_the_order_history_converges_and_ignores_an_older_change(lake: Emulation) -> None:
     """Placed, paid, shipped: the history ends shipped, at the last change's sequence number.
@@ -246,3 +253,18 @@ def test_the_order_history_converges_and_ignores_an_older_change(lake: Emulation
         ]
         == "SHIPPED"
     )
+
+    with pytest.raises(
+        Exception, match=re.escape("expected an order change from 'shop.orders'")
+    ) as raised:
+        consumer.invoke({**paid_event, "source": "shop.payments"})
+    assert type(raised.value).__name__ == "InvalidEvent"
+    truncated = copy.deepcopy(paid_event)
+    truncated["detail"]["enrichment"]["order"] = {"order_id": "o-1"}
+    with pytest.raises(
+        Exception,
+        match=re.escape(
+            "detail.enrichment.order must hold customer_id, order_id, status, total_cents"
+        ),
+    ):
+        consumer.invoke(truncated)

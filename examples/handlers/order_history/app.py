@@ -24,6 +24,8 @@ from botocore.exceptions import ClientError
 
 SOURCE = "shop.orders"
 CHANGES = ("INSERT", "MODIFY", "REMOVE")
+#: What the history keeps of an order (the enrichment validated them).
+FIELDS = ("customer_id", "order_id", "status", "total_cents")
 
 logger = Logger()
 tracer = Tracer()
@@ -45,9 +47,11 @@ def summary(event: EventBridgeEvent) -> dict[str, Any]:
     if not isinstance(sequence, str) or not sequence.isdigit():
         raise InvalidEvent("detail.dynamodb.SequenceNumber must be a string of digits")
     removed = event.detail_type == "REMOVE"
-    order = enrichment.get("previous") if removed else enrichment.get("order")
-    if not isinstance(order, dict):
-        raise InvalidEvent(f"detail.enrichment has no {'previous' if removed else 'order'}")
+    image = "previous" if removed else "order"
+    order = enrichment.get(image)
+    needed = ("customer_id", "order_id") if removed else FIELDS
+    if not isinstance(order, dict) or any(order.get(field) is None for field in needed):
+        raise InvalidEvent(f"detail.enrichment.{image} must hold {', '.join(needed)}")
     item = {
         "customer_id": order["customer_id"],
         "order_id": order["order_id"],
