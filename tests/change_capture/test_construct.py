@@ -233,9 +233,21 @@ def build_existing(stack: Stack) -> None:
     )
 
 
+def build_imported(stack: Stack) -> None:
+    table = dynamodb.Table.from_table_attributes(
+        stack,
+        "Imported",
+        table_name="orders",
+        table_stream_arn="arn:aws:dynamodb:us-east-1:111122223333:table/orders/stream/2026",
+    )
+    BUILT["Imported"] = ChangeCapture(stack, "Orders", existing_table=table)
+
+
 @pytest.fixture(scope="module")
 def variants() -> dict[str, Template]:
-    return synth_variants({"Smallest": build_smallest, "Existing": build_existing})
+    return synth_variants(
+        {"Smallest": build_smallest, "Existing": build_existing, "Imported": build_imported}
+    )
 
 
 def test_the_smallest_use_builds_a_streamed_table_a_bus_and_an_unenriched_pipe(
@@ -378,15 +390,11 @@ def test_a_table_with_another_stream_view_type_is_refused(scope: Stack) -> None:
         ChangeCapture(scope, "Orders", existing_table=table)
 
 
-def test_an_imported_table_with_a_stream_gets_a_warning_about_its_view_type(scope: Stack) -> None:
-    table = dynamodb.Table.from_table_attributes(
-        scope,
-        "Imported",
-        table_name="orders",
-        table_stream_arn="arn:aws:dynamodb:us-east-1:111122223333:table/orders/stream/2026",
-    )
-    ChangeCapture(scope, "Orders", existing_table=table)
-    [warning] = Annotations.from_stack(scope).find_warning(
+def test_an_imported_table_with_a_stream_gets_a_warning_about_its_view_type(
+    variants: dict[str, Template],
+) -> None:
+    stack = Stack.of(BUILT["Imported"])
+    [warning] = Annotations.from_stack(stack).find_warning(
         "*", Match.string_like_regexp("existing_table is imported")
     )
     assert warning.entry.data == (
