@@ -100,8 +100,9 @@ def pipe_role(scope: Construct, construct_id: str, *, description: str) -> iam.R
 
 
 def grant_stream_read(role: iam.Role, stream_arn: str) -> None:
-    """What a pipe needs to read a DynamoDB stream (the Pipes user guide's DynamoDB execution
-    role permissions): the stream's records, and ``ListStreams``, which names no resource."""
+    """What a pipe needs to read a DynamoDB stream ("Event source permissions for Amazon
+    EventBridge Pipes", eventbridge/latest/userguide/eb-pipes-permissions.html): the stream's
+    records, and ``ListStreams``, which names no resource."""
     role.add_to_policy(
         iam.PolicyStatement(
             actions=[
