@@ -19,6 +19,7 @@ from examples.fan_out_stack import OrderEventsStack
 from examples.notification_service_fargate_stack import NotificationServiceFargateStack
 from examples.notification_service_stack import NotificationServiceStack
 from examples.orders_both_ways_stack import OrdersBothWaysStack
+from examples.orders_data_lake_stack import OrdersDataLakeStack
 from examples.pubsub_service_stack import PubSubServiceStack
 from examples.saga_stack import OrderSagaStack
 from examples.sync_api_stack import OrdersServiceStack
@@ -35,6 +36,7 @@ REFERENCE_STACKS = {
     "OrdersBothWays": OrdersBothWaysStack,
     "NotificationServiceFargate": NotificationServiceFargateStack,
     "DeviceTelemetry": DeviceTelemetryStack,
+    "OrdersDataLake": OrdersDataLakeStack,
 }
 
 

@@ -215,6 +215,27 @@ ALARMS = {
             "Telemetry/Archive",
         ),
     },
+    "OrdersDataLake": {
+        **visible_messages_alarm(
+            "OrderChanges/DeadLetterQueueAlarm", "OrderChanges/DeadLetterQueue"
+        ),
+        **lambda_alarms("OrderChanges/Enrichment"),
+        **lambda_alarms("OrderHistory"),
+        **visible_messages_alarm(
+            "OrderEvents/OrderHistory/OrderHistoryDeadLetterQueueAlarm",
+            "OrderEvents/OrderHistory/OrderHistoryDeadLetterQueue",
+        ),
+        **visible_messages_alarm(
+            "OrderEvents/DataLake/DataLakeDeadLetterQueueAlarm",
+            "OrderEvents/DataLake/DataLakeDeadLetterQueue",
+        ),
+        "DataLakeDataFreshness": (
+            "AWS/Firehose",
+            "DeliveryToS3.DataFreshness",
+            "Maximum",
+            "DataLake",
+        ),
+    },
 }
 #: Alarms whose threshold is not "at least 1": Firehose's freshness over the 15-minute
 #: buffering limit ("Implement best practices with CloudWatch Alarms", firehose/latest/dev/
@@ -222,6 +243,11 @@ ALARMS = {
 #: its maximum record age (1 hour: 1,800,000 ms).
 OWN_THRESHOLDS = {
     "Telemetry/ArchiveDataFreshness": {
+        **ALARM_THRESHOLD,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "Threshold": 900,
+    },
+    "DataLakeDataFreshness": {
         **ALARM_THRESHOLD,
         "ComparisonOperator": "GreaterThanThreshold",
         "Threshold": 900,
@@ -282,6 +308,10 @@ FUNCTIONS = {
     "DeviceTelemetry": {
         "Telemetry/Function": (60, 256),
     },
+    "OrdersDataLake": {
+        "OrderChanges/Enrichment": (10, 256),
+        "OrderHistory": (10, 256),
+    },
 }
 #: ``{stack: {REST method or WebSocket route: authorization type}}``
 AUTHORIZATION = {
@@ -330,6 +360,7 @@ AUTHORIZATION = {
         "Orders/Api/Default/orders/{order_id}/GET": "AWS_IAM",
     },
     "DeviceTelemetry": {},
+    "OrdersDataLake": {},
 }
 
 
@@ -407,6 +438,7 @@ EVENT_SOURCES = {
             "StartingPosition": "TRIM_HORIZON",
         },
     },
+    "OrdersDataLake": {},
 }
 #: ``{stack: {role: {resource: its actions, sorted, space-separated}}}``
 GRANTS = {
@@ -669,6 +701,36 @@ GRANTS = {
                 " kinesis:DescribeStreamSummary kinesis:GetRecords kinesis:GetShardIterator"
                 " kinesis:ListShards kinesis:ListStreams kinesis:SubscribeToShard"
             ),
+        },
+    },
+    "OrdersDataLake": {
+        "DataLake/EventsRole": {
+            "DataLake.Arn": "firehose:PutRecord firehose:PutRecordBatch",
+        },
+        "DataLakeRole": {
+            "${DataLakeBucket.Arn}/*": "s3:AbortMultipartUpload s3:GetObject s3:PutObject",
+            "DataLakeBucket.Arn": (
+                "s3:GetBucketLocation s3:ListBucket s3:ListBucketMultipartUploads"
+            ),
+            "DataLakeLogs.Arn": "logs:PutLogEvents",
+        },
+        "OrderChanges/EnrichmentRole": {
+            "*": XRAY,
+            "OrderChanges/EnrichmentLogs.Arn": LOGS,
+        },
+        "OrderChanges/Role": {
+            "*": "dynamodb:ListStreams",
+            "OrderChanges/DeadLetterQueue.Arn": "sqs:SendMessage",
+            "OrderChanges/Enrichment.Arn": "lambda:InvokeFunction",
+            "OrderChanges/PipeLogs.Arn": LOGS,
+            "OrderChanges/Table.StreamArn": STREAM_READ,
+            "OrderEvents/Bus.Arn": "events:PutEvents",
+        },
+        "OrderHistoryRole": {
+            "*": XRAY,
+            "OrderEvents/OrderHistory/OrderHistoryDeadLetterQueue.Arn": QUEUE_SEND,
+            "OrderHistoryLogs.Arn": LOGS,
+            "OrderHistoryTable.Arn": TABLE_READ_WRITE,
         },
     },
 }

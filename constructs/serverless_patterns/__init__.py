@@ -12,6 +12,7 @@ from serverless_patterns._node import use_wheel_node
 
 if TYPE_CHECKING:
     from serverless_patterns.async_api import AsyncApi
+    from serverless_patterns.change_capture import ChangeCapture
     from serverless_patterns.core.apis import PROXY_ROUTES, Route
     from serverless_patterns.core.firehose import S3DeliveryProps
     from serverless_patterns.core.state_machines import TRANSIENT_ERRORS
@@ -49,12 +50,14 @@ _MODULES = {
     "Workflow": "serverless_patterns.workflow",
     "StreamIngestion": "serverless_patterns.stream_ingestion",
     "S3DeliveryProps": "serverless_patterns.core.firehose",
+    "ChangeCapture": "serverless_patterns.change_capture",
 }
 
 __all__ = [
     "PROXY_ROUTES",
     "TRANSIENT_ERRORS",
     "AsyncApi",
+    "ChangeCapture",
     "EventRoute",
     "EventRouter",
     "EventTarget",

@@ -205,7 +205,8 @@ class EventRouter(Construct):
                 problems.add(
                     where,
                     target.resource,
-                    "give a Lambda function, SQS queue, SNS topic, state machine, event bus "
+                    "give a Lambda function, SQS queue, SNS topic, state machine, event bus, "
+                    "Firehose delivery stream "
                     "or CDK target object (aws_events_targets)",
                 )
                 continue

@@ -25,6 +25,7 @@ SHAPES = {
     "AWS::Events::Rule": (">", "]"),
     "AWS::StepFunctions::StateMachine": ("[[", "]]"),
     "AWS::ECS::Service": ("[", "]"),
+    "AWS::Pipes::Pipe": ("[\\", "/]"),
 }
 PREFIX = {
     "AWS::ApiGateway::RestApi": "REST API ",
@@ -38,6 +39,7 @@ PREFIX = {
     "AWS::Events::Rule": "rule ",
     "AWS::StepFunctions::StateMachine": "state machine ",
     "AWS::ECS::Service": "Fargate service ",
+    "AWS::Pipes::Pipe": "pipe ",
 }
 #: Verbs for the IAM actions a principal holds on a resource (consuming a queue is drawn
 #: from the event source mapping instead).
@@ -142,6 +144,25 @@ def _rule_edges(template: Template) -> Iterable[Edge]:
                 yield Edge(logical_id, dlq, "failed delivery", True)
 
 
+def _pipe_edges(template: Template) -> Iterable[Edge]:
+    """A pipe reads its source's stream, has an enrichment enrich each batch, puts the
+    results on its target, and describes the batches it gives up on in its DLQ."""
+    for logical_id, pipe in resources_of(template, "AWS::Pipes::Pipe"):
+        properties = pipe["Properties"]
+        for source in sorted(references(properties.get("Source"), template)):
+            yield Edge(source, logical_id, "stream")
+        for enrichment in sorted(references(properties.get("Enrichment"), template)):
+            yield Edge(logical_id, enrichment, "enrich")
+        for target in sorted(references(properties.get("Target"), template)):
+            yield Edge(logical_id, target, "changes")
+        for parameters in properties.get("SourceParameters", {}).values():
+            dead_letter = (
+                parameters.get("DeadLetterConfig") if isinstance(parameters, dict) else None
+            )
+            for queue in sorted(references(dead_letter, template)):
+                yield Edge(logical_id, queue, "discarded batches", True)
+
+
 def _polling_edges(template: Template) -> Iterable[Edge]:
     """A container service consumes the queues its task role may receive from."""
     owners = role_owners(template)
@@ -194,6 +215,7 @@ def edges(template: Template) -> list[Edge]:
         *_websocket_edges(template),
         *_messaging_edges(template),
         *_rule_edges(template),
+        *_pipe_edges(template),
         *_polling_edges(template),
         *_permission_edges(template, nodes),
     ]:

@@ -29,6 +29,7 @@ FLOW_SERVICES = {
     "Events",
     "StepFunctions",
     "ECS",
+    "Pipes",
 }
 
 

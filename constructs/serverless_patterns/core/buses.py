@@ -25,6 +25,7 @@ from aws_cdk import Annotations, Duration, Names
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_sns as sns
@@ -67,9 +68,11 @@ class EventTarget:
     """Where a route delivers its events, with per-target settings.
 
     ``resource`` is a Lambda function, an SQS queue, an SNS topic, a Step Functions state
-    machine, another event bus, or any CDK target object (``aws_events_targets.*``, e.g.
-    ``CloudWatchLogGroup``, ``KinesisStream``, ``ApiDestination``). A bare resource in a
-    route's ``targets`` is the same as ``EventTarget(resource)``.
+    machine, another event bus, a Firehose delivery stream (each event one record; the
+    rule's role may put records on that stream only), or any CDK target object
+    (``aws_events_targets.*``, e.g. ``CloudWatchLogGroup``, ``KinesisStream``,
+    ``ApiDestination``). A bare resource in a route's ``targets`` is the same as
+    ``EventTarget(resource)``.
 
     :param name: names the target in ``dead_letter_queues`` and construct ids (letters,
         digits, ``.``, ``-``, ``_``). Default: the resource's construct id, or the CDK
@@ -127,12 +130,14 @@ _KINDS: tuple[tuple[str, Any], ...] = (
     ("topic", sns.ITopic),
     ("state machine", sfn.IStateMachine),
     ("event bus", events.IEventBus),
+    ("delivery stream", firehose.IDeliveryStream),
     ("CDK target", events.IRuleTarget),
 )
 
 
 def target_kind(resource: Any) -> str | None:
-    """``function``, ``queue``, ``topic``, ``state machine``, ``event bus``, ``CDK target``."""
+    """``function``, ``queue``, ``topic``, ``state machine``, ``event bus``, ``delivery
+    stream`` (Firehose), ``CDK target``."""
     return next((kind for kind, interface in _KINDS if implements(resource, interface)), None)
 
 
@@ -326,6 +331,9 @@ def cdk_target(target: EventTarget, kind: str) -> events.IRuleTarget:
         return targets.SfnStateMachine(resource, input=given)
     if kind == "event bus":
         return targets.EventBus(resource)
+    if kind == "delivery stream":
+        # The rule's role may put records on this stream only (firehose:PutRecord(Batch)).
+        return targets.FirehoseDeliveryStream(resource, message=given)
     return resource  # a CDK target object
 
 

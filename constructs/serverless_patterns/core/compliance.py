@@ -228,6 +228,12 @@ CONCERNS = {
         "Firehose documents for an S3 destination (AbortMultipartUpload, GetObject, PutObject).",
         cdk_nag=(IAM5,),
     ),
+    "dynamodb-list-streams": Concern(
+        "dynamodb:ListStreams supports no resource-level permissions; it only lists stream "
+        "ARNs. The pipe reads records of this one table's stream only (DescribeStream, "
+        "GetShardIterator and GetRecords name the stream).",
+        cdk_nag=(f"{IAM5}[Resource::*]",),
+    ),
 }
 
 

@@ -31,3 +31,14 @@ def implements(value: Any, interface: Any) -> bool:
                 if interface in declared.__mro__:
                     return True
     return False
+
+
+def cfn_properties(resource: Any) -> dict[str, Any]:
+    """An L1 resource's properties as CloudFormation will get them (camelCase keys, resolved).
+
+    Reads the protected ``cfnProperties``: some L2s (``TableV2``) set an L1 property lazily,
+    and its public getter then fails to deserialize it.
+    """
+    from aws_cdk import Stack
+
+    return dict(Stack.of(resource).resolve(resource._cfn_properties))

@@ -19,16 +19,21 @@ class TableAccess(enum.Enum):
 
 
 def table(
-    scope: Construct, construct_id: str, *, props: dynamodb.TablePropsV2 | None = None
+    scope: Construct,
+    construct_id: str,
+    *,
+    props: dynamodb.TablePropsV2 | None = None,
+    stream: dynamodb.StreamViewType | None = None,
 ) -> dynamodb.TableV2:
     """A table with the library's defaults; ``props`` override any of them.
 
     Defaults: partition key ``pk`` (string), on-demand billing, point-in-time recovery,
     encryption with the AWS-managed KMS key, and ``RemovalPolicy.RETAIN`` so deleting the
-    stack never deletes the data.
+    stack never deletes the data; a stream of ``stream`` records if a pattern asks for one.
     """
     settings = merge(
         {
+            **({"dynamo_stream": stream} if stream is not None else {}),
             "partition_key": dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
             "billing": dynamodb.Billing.on_demand(),
             "point_in_time_recovery_specification": dynamodb.PointInTimeRecoverySpecification(

@@ -8,15 +8,17 @@ loads every Python function from its staged code (functions.py), and wires:
   responses; ``maxReceiveCount`` and the redrive are moto's own).
 - DynamoDB stream and Kinesis event source mappings: streams.py.
 - Kinesis data streams, S3 buckets, Firehose delivery to S3: kinesis.py.
+- EventBridge pipes from a DynamoDB stream to a bus: pipes.py.
 - SNS subscriptions: moto filters (``FilterPolicy`` and ``FilterPolicyScope``) and delivers to
   SQS itself, ``RawMessageDelivery`` included. A Lambda endpoint gets the documented SNS event
   ("Invoking Lambda functions with Amazon SNS notifications", lambda/latest/dg/
   with-sns.html), invoked asynchronously; an endpoint SNS cannot reach (the function is
   gone) sends the message to the subscription's dead-letter queue ("Amazon SNS dead-letter
   queues", sns/latest/dg/sns-dead-letter-queues.html).
-- EventBridge rules: moto matches the patterns and runs archives; every SQS, Lambda, SNS and
-  Step Functions target is delivered here (moto raises NotImplementedError for the last
-  three), with ``Input``, ``InputPath`` or ``InputTransformer`` applied ("Transforming
+- EventBridge rules: moto matches the patterns and runs archives; every SQS, Lambda, SNS,
+  Step Functions and Firehose target is delivered here (moto raises NotImplementedError for
+  the last four; a Firehose target gets one record per event), with ``Input``,
+  ``InputPath`` or ``InputTransformer`` applied ("Transforming
   target input", eventbridge/latest/userguide/eb-transform-target-input.html) and the
   target's ``RetryPolicy`` and ``DeadLetterConfig`` ("Event retry policy and using
   dead-letter queues", eventbridge/latest/userguide/eb-rule-dlq.html): a retriable failure is
@@ -69,6 +71,7 @@ from tests.support.cdk import path_of, resources
 from tests.support.emulation.functions import Function, Invocation, function_arn
 from tests.support.emulation.intrinsics import ACCOUNT, REGION, Resolver
 from tests.support.emulation.kinesis import Firehose
+from tests.support.emulation.pipes import Pipe, create_pipes
 from tests.support.emulation.streams import StreamPoller
 from tests.support.events import sns_event
 from tests.support.iam import as_platform
@@ -127,6 +130,7 @@ class Emulation:
         self.functions: dict[str, Function] = {}
         self.invocations: list[Invocation] = []
         self.streams: dict[str, StreamPoller] = {}
+        self.pipes: dict[str, Pipe] = {}
         self.queue_mappings: dict[str, tuple[str, EventSourceMapping]] = {}
         #: target ARN -> the failure EventBridge meets delivering to it (e.g. throttling).
         self.failing_targets: dict[str, Failure] = {}
@@ -250,6 +254,7 @@ class Emulation:
                 target = self.resolve.logical_id(config["FunctionName"])
                 self.functions[target].async_config = self.resolve(config)
             self._map_event_sources()
+            self.pipes = create_pipes(self.template, self.resolve, self.functions, self.deliver)
         self._subscribe()
         self._create_rules()
         self._patch_moto()
@@ -546,7 +551,7 @@ class Emulation:
     ) -> None:
         """Send ``payload`` where AWS would send a record or event for ``arn``: an SQS
         message (``attributes`` as String message attributes), an SNS message, an
-        asynchronous Lambda invocation, a Step Functions execution."""
+        asynchronous Lambda invocation, a Step Functions execution, a Firehose record."""
         body = payload if isinstance(payload, str) else json.dumps(payload)
         service = arn.split(":")[2]
         if service == "sqs":
@@ -569,6 +574,10 @@ class Emulation:
             self.functions[arn.split(":")[6]].invoke_async(payload)
         elif service == "states":
             self.client("stepfunctions").start_execution(stateMachineArn=arn, input=body)
+        elif service == "firehose":  # one record per event (kinesis.py writes it to S3)
+            self.client("firehose").put_record(
+                DeliveryStreamName=arn.rpartition("/")[2], Record={"Data": body.encode()}
+            )
         else:
             raise AssertionError(f"no delivery to {arn} is emulated")
 
@@ -582,6 +591,10 @@ class Emulation:
 
     def stream(self, function: str) -> StreamPoller:
         return self.streams[self.logical_id(function)]
+
+    def pipe(self, name: str) -> Pipe:
+        """An EventBridge pipe of the template (pipes.py); ``run()`` processes new records."""
+        return self.pipes[self.logical_id(name, "AWS::Pipes::Pipe")]
 
     @as_platform()
     def fire(self, rule: str) -> None:
@@ -690,4 +703,4 @@ TARGET_KEYS = {
     "SqsParameters",
 }
 #: Target services EventBridge delivers to here (moto delivers the rest: logs, archives, buses).
-DELIVERED = {"sqs", "lambda", "sns", "states"}
+DELIVERED = {"sqs", "lambda", "sns", "states", "firehose"}
