@@ -13,8 +13,8 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguagePa
 
 from examples.app import REFERENCE_STACKS, SynthesizedApp, synthesize
 from tests.support.aws import reuse_clients, reuse_resource_classes
+from tests.support.background_synths import background_synths
 from tests.support.emulation import Emulation
-from tests.support.environments import background_nag_report_of_variants
 from tests.support.lint import background_cfn_lint, background_checkov, background_type_check
 
 
@@ -26,20 +26,15 @@ def type_check() -> Iterator[subprocess.Popen[str]]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def variants_nag_report(
+def synthesized_in_background(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Future[dict[str, Any]] | None]:
-    """cdk-nag's report on the reference stacks in three more environments
-    (tests/test_environments.py), started with the session in a second process when those
-    tests are to run."""
-    wanted = any(
-        item.nodeid.startswith("tests/test_environments.py") for item in request.session.items
-    )
-    if not wanted:
-        yield None
-        return
-    with background_nag_report_of_variants(tmp_path_factory.mktemp("environments")) as report:
-        yield report
+) -> Iterator[dict[str, Future[dict[str, Any]]]]:
+    """``{test module: future synthesis}`` of the large apps only some modules read
+    (tests/support/background_synths.py), started with the session in a worker process for
+    the modules that are to run."""
+    modules = {item.nodeid.split("::")[0] for item in request.session.items}
+    with background_synths(modules, tmp_path_factory.mktemp("background")) as synths:
+        yield synths
 
 
 @pytest.fixture(scope="session")

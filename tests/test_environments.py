@@ -12,14 +12,13 @@ from typing import Any
 
 import pytest
 
-from tests.support.environments import PINNED_ACCOUNT, PINNED_REGION, VARIANTS
+from tests.support.background_synths import PINNED_ACCOUNT, PINNED_REGION, VARIANTS
 from tests.test_compliance import NAG_PACKS, findings
 
 
 @pytest.fixture(scope="module")
-def nag_report(variants_nag_report: Future[dict[str, Any]] | None) -> dict[str, Any]:
-    assert variants_nag_report is not None
-    return variants_nag_report.result()
+def nag_report(synthesized_in_background: dict[str, Future[dict[str, Any]]]) -> dict[str, Any]:
+    return synthesized_in_background["tests/test_environments.py"].result()
 
 
 def test_the_pinned_stacks_render_literal_environments(nag_report: dict[str, Any]) -> None:

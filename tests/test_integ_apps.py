@@ -10,38 +10,22 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import Future
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from examples.app import REFERENCE_STACKS
 from integ import harness
+from tests.support.cdk import ROOT
 from tools import integ as make_integ
 
-INTEG = Path(__file__).resolve().parents[1] / "integ"
-#: The apps ``make integ`` runs (the files integ-runner's Python preset finds, too).
-INTEG_APPS = sorted(INTEG.glob("integ_*.py"))
 
-
-@pytest.fixture(scope="session")
-def integ_assembly(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """``{"cases": {app: (stack under test, assertions stack)}, "templates": {stack: template}}``.
-
-    (Each app writes its own ``integ.json`` when run alone; built together, only the last
-    one's is left, so the cases come from the apps.)
-    """
-    app = harness.app(outdir=str(tmp_path_factory.mktemp("integ.out")))
-    cases = {}
-    for path in INTEG_APPS:
-        test = importlib.import_module(f"integ.{path.stem}").build(app)
-        cases[path.stem] = (test.stack.stack_name, test.assertion_stack.stack_name)
-    assembly = app.synth()
-    return {
-        "cases": cases,
-        "templates": {stack.stack_name: stack.template for stack in assembly.stacks},
-    }
+@pytest.fixture(scope="module")
+def integ_assembly(synthesized_in_background: dict[str, Future[dict[str, Any]]]) -> dict[str, Any]:
+    """Every integ app, synthesized together (tests/support/background_synths.py)."""
+    return synthesized_in_background["tests/test_integ_apps.py"].result()
 
 
 def test_every_reference_stack_has_an_integ_app(integ_assembly: dict[str, Any]) -> None:
@@ -144,7 +128,8 @@ def test_the_signed_caller_signs_for_api_gateway_and_answers_status_and_body(
     monkeypatch.setenv("AWS_REGION", "eu-west-1")
     for proxy in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(proxy, raising=False)  # the local endpoint is reached directly
-    spec = importlib.util.spec_from_file_location("signed_http", INTEG / "signed_http" / "app.py")
+    signed_http_app = ROOT / "integ" / "signed_http" / "app.py"
+    spec = importlib.util.spec_from_file_location("signed_http", signed_http_app)
     assert spec is not None and spec.loader is not None
     signed_http = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(signed_http)
