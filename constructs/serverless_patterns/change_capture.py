@@ -81,8 +81,8 @@ class ChangeCapture(Construct):
     :param function_options: overrides for the enrichment's function defaults.
     :param existing_function: your own enrichment function instead of one built from code.
     :param batch_size: records per batch, 1 to 10,000. Default: 10 (one PutEvents call).
-    :param maximum_retry_attempts: retries of a failing batch, 0 to 10,000. Default: 10.
-    :param maximum_record_age: a record older than this is not retried, 1 minute to 7 days.
+    :param retry_attempts: retries of a failing batch, 0 to 10,000. Default: 10.
+    :param max_record_age: a record older than this is not retried, 1 minute to 7 days.
         Default: 6 hours.
     :param starting_position: ``TRIM_HORIZON`` or ``LATEST``. Default: ``TRIM_HORIZON``.
     :param log_level: the pipe's log level (``OFF``, ``ERROR``, ``INFO``, ``TRACE``), without
@@ -112,8 +112,8 @@ class ChangeCapture(Construct):
         function_options: lambda_.FunctionOptions | None = None,
         existing_function: lambda_.IFunction | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
-        maximum_retry_attempts: int = DEFAULT_MAXIMUM_RETRY_ATTEMPTS,
-        maximum_record_age: Duration = DEFAULT_MAXIMUM_RECORD_AGE,
+        retry_attempts: int = DEFAULT_MAXIMUM_RETRY_ATTEMPTS,
+        max_record_age: Duration = DEFAULT_MAXIMUM_RECORD_AGE,
         starting_position: str = DEFAULT_STARTING_POSITION,
         log_level: str = DEFAULT_LOG_LEVEL,
         alarm_topic: sns.ITopic | None = None,
@@ -145,8 +145,8 @@ class ChangeCapture(Construct):
         validate_stream_reading(
             problems,
             batch_size=batch_size,
-            maximum_retry_attempts=maximum_retry_attempts,
-            maximum_record_age=maximum_record_age,
+            retry_attempts=retry_attempts,
+            max_record_age=max_record_age,
             starting_position=starting_position,
             log_level=log_level,
         )
@@ -177,8 +177,8 @@ class ChangeCapture(Construct):
         self.pipe: pipes.CfnPipe = self._add_pipe(
             change_filter(event_names, filter_pattern),
             batch_size=batch_size,
-            maximum_retry_attempts=maximum_retry_attempts,
-            maximum_record_age=maximum_record_age,
+            retry_attempts=retry_attempts,
+            max_record_age=max_record_age,
             starting_position=starting_position,
             log_level=log_level,
         )

@@ -226,8 +226,8 @@ def build_existing(stack: Stack) -> None:
         source="shop.orders",
         event_names=["INSERT", "REMOVE"],
         batch_size=1,
-        maximum_retry_attempts=0,
-        maximum_record_age=Duration.minutes(1),
+        retry_attempts=0,
+        max_record_age=Duration.minutes(1),
         starting_position="LATEST",
         log_level="OFF",
     )
@@ -311,8 +311,8 @@ def test_every_problem_is_reported_at_once(scope: Stack) -> None:
             filter_pattern={"eventName": ["INSERT"]},
             handler="app.handler",
             batch_size=0,
-            maximum_retry_attempts=-1,
-            maximum_record_age=Duration.days(8),
+            retry_attempts=-1,
+            max_record_age=Duration.days(8),
             starting_position="AT_TIMESTAMP",
             log_level="DEBUG",
         )
@@ -329,8 +329,8 @@ def test_every_problem_is_reported_at_once(scope: Stack) -> None:
         "  - event_names=['INSERT', 'UPSERT']: give one or more of INSERT, MODIFY, REMOVE",
         "  - filter_pattern='eventName': choose the changes with event_names=",
         "  - batch_size=0: must be between 1 and 10000",
-        "  - maximum_retry_attempts=-1: must be between 0 and 10000",
-        "  - maximum_record_age='691200s': must be from 1 minute to 7 days (60 to 604800 seconds)",
+        "  - retry_attempts=-1: must be between 0 and 10000",
+        "  - max_record_age='691200s': must be from 1 minute to 7 days (60 to 604800 seconds)",
         "  - starting_position='AT_TIMESTAMP': give TRIM_HORIZON or LATEST",
         "  - log_level='DEBUG': give one of OFF, ERROR, INFO, TRACE",
     ]
@@ -362,10 +362,10 @@ def test_every_problem_is_reported_at_once(scope: Stack) -> None:
         ({"event_names": ["INSERT", "INSERT"]}, "event_names='INSERT': names must be unique"),
         ({"filter_pattern": {}}, "filter_pattern={}: give a non-empty event pattern (a dict)"),
         ({"batch_size": 2.5}, "batch_size=2.5: give a whole number from 1 to 10000"),
-        ({"maximum_retry_attempts": True}, "maximum_retry_attempts=True: give a whole number"),
+        ({"retry_attempts": True}, "retry_attempts=True: give a whole number"),
         (
-            {"maximum_record_age": 60},
-            "maximum_record_age=60: give a Duration, e.g. Duration.hours(6)",
+            {"max_record_age": 60},
+            "max_record_age=60: give a Duration, e.g. Duration.hours(6)",
         ),
     ],
 )

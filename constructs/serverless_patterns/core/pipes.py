@@ -130,8 +130,8 @@ def dynamodb_stream_pipe(
     enrichment_arn: str | None = None,
     filter_criteria: pipes.CfnPipe.FilterCriteriaProperty | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    maximum_retry_attempts: int = DEFAULT_MAXIMUM_RETRY_ATTEMPTS,
-    maximum_record_age: Duration = DEFAULT_MAXIMUM_RECORD_AGE,
+    retry_attempts: int = DEFAULT_MAXIMUM_RETRY_ATTEMPTS,
+    max_record_age: Duration = DEFAULT_MAXIMUM_RECORD_AGE,
     starting_position: str = DEFAULT_STARTING_POSITION,
     log_level: str = DEFAULT_LOG_LEVEL,
 ) -> pipes.CfnPipe:
@@ -139,8 +139,8 @@ def dynamodb_stream_pipe(
 
     Each event has ``source`` = ``source``, ``detail-type`` = the change (``INSERT``,
     ``MODIFY``, ``REMOVE``) and the :func:`detail_template` detail. A failing batch is halved
-    until the failing record is alone, retried ``maximum_retry_attempts`` times or until it
-    is ``maximum_record_age`` old, then its batch's description goes to the DLQ.
+    until the failing record is alone, retried ``retry_attempts`` times or until it
+    is ``max_record_age`` old, then its batch's description goes to the DLQ.
     """
     return pipes.CfnPipe(
         scope,
@@ -151,8 +151,8 @@ def dynamodb_stream_pipe(
             dynamo_db_stream_parameters=pipes.CfnPipe.PipeSourceDynamoDBStreamParametersProperty(
                 starting_position=starting_position,
                 batch_size=batch_size,
-                maximum_retry_attempts=maximum_retry_attempts,
-                maximum_record_age_in_seconds=int(maximum_record_age.to_seconds()),
+                maximum_retry_attempts=retry_attempts,
+                maximum_record_age_in_seconds=int(max_record_age.to_seconds()),
                 on_partial_batch_item_failure="AUTOMATIC_BISECT",
                 dead_letter_config=pipes.CfnPipe.DeadLetterConfigProperty(
                     arn=dead_letter_queue_arn
@@ -185,14 +185,14 @@ def validate_stream_reading(
     problems: Problems,
     *,
     batch_size: Any,
-    maximum_retry_attempts: Any,
-    maximum_record_age: Any,
+    retry_attempts: Any,
+    max_record_age: Any,
     starting_position: Any,
     log_level: Any,
 ) -> None:
     for option, value, (low, high) in (
         ("batch_size", batch_size, BATCH_SIZE_RANGE),
-        ("maximum_retry_attempts", maximum_retry_attempts, MAXIMUM_RETRY_ATTEMPTS_RANGE),
+        ("retry_attempts", retry_attempts, MAXIMUM_RETRY_ATTEMPTS_RANGE),
     ):
         if is_token(value):
             continue
@@ -200,15 +200,13 @@ def validate_stream_reading(
             problems.add(option, value, f"give a whole number from {low} to {high}")
         else:
             problems.in_range(option, value, low, high)
-    if not isinstance(maximum_record_age, Duration):
-        problems.add(
-            "maximum_record_age", maximum_record_age, "give a Duration, e.g. Duration.hours(6)"
-        )
-    elif not is_token(seconds := maximum_record_age.to_seconds(integral=False)):
+    if not isinstance(max_record_age, Duration):
+        problems.add("max_record_age", max_record_age, "give a Duration, e.g. Duration.hours(6)")
+    elif not is_token(seconds := max_record_age.to_seconds(integral=False)):
         low, high = MAXIMUM_RECORD_AGE_RANGE
         if not low <= seconds <= high:
             problems.add(
-                "maximum_record_age",
+                "max_record_age",
                 f"{seconds:g}s",
                 "must be from 1 minute to 7 days (60 to 604800 seconds)",
             )
