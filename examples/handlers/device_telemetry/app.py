@@ -11,8 +11,8 @@ every record from the lowest failed one on). ``count`` and ``sum`` are added in 
 transaction with a marker** ``record#<shard>:<sequence number>`` that may only be written once:
 a redelivered record's marker exists, the transaction is cancelled, nothing is added twice.
 ``min`` and ``max`` are conditional writes that give the same result however often they run.
-Markers expire after 8 days, longer than the stream can keep a record (7 days) plus the
-hour's maximum record age.
+Markers expire after 8 days: longer than Lambda redelivers a record (at most the mapping's
+maximum record age, which Lambda caps at 7 days; 1 hour here).
 
 A record that is not a valid reading fails on its own (``batchItemFailures``); Lambda retries
 from it, then hands its batch's description to the on-failure dead-letter queue, and the
