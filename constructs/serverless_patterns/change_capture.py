@@ -84,7 +84,8 @@ class ChangeCapture(Construct):
     :param retry_attempts: retries of a failing batch, 0 to 10,000. Default: 10.
     :param max_record_age: a record older than this is not retried, 1 minute to 7 days.
         Default: 6 hours.
-    :param starting_position: ``TRIM_HORIZON`` or ``LATEST``. Default: ``TRIM_HORIZON``.
+    :param starting_position: ``lambda_.StartingPosition.TRIM_HORIZON`` or ``LATEST``.
+        Default: ``TRIM_HORIZON``.
     :param log_level: the pipe's log level (``OFF``, ``ERROR``, ``INFO``, ``TRACE``), without
         execution data. Default: ``ERROR``.
     :param alarm_topic: an SNS topic that receives every alarm and its recovery.
@@ -114,7 +115,7 @@ class ChangeCapture(Construct):
         batch_size: int = DEFAULT_BATCH_SIZE,
         retry_attempts: int = DEFAULT_MAXIMUM_RETRY_ATTEMPTS,
         max_record_age: Duration = DEFAULT_MAXIMUM_RECORD_AGE,
-        starting_position: str = DEFAULT_STARTING_POSITION,
+        starting_position: lambda_.StartingPosition = DEFAULT_STARTING_POSITION,
         log_level: str = DEFAULT_LOG_LEVEL,
         alarm_topic: sns.ITopic | None = None,
         service_name: str | None = None,

@@ -228,7 +228,7 @@ def build_existing(stack: Stack) -> None:
         batch_size=1,
         retry_attempts=0,
         max_record_age=Duration.minutes(1),
-        starting_position="LATEST",
+        starting_position=lambda_.StartingPosition.LATEST,
         log_level="OFF",
     )
 
@@ -313,7 +313,7 @@ def test_every_problem_is_reported_at_once(scope: Stack) -> None:
             batch_size=0,
             retry_attempts=-1,
             max_record_age=Duration.days(8),
-            starting_position="AT_TIMESTAMP",
+            starting_position=lambda_.StartingPosition.AT_TIMESTAMP,
             log_level="DEBUG",
         )
     assert str(raised.value).splitlines() == [
@@ -331,7 +331,7 @@ def test_every_problem_is_reported_at_once(scope: Stack) -> None:
         "  - batch_size=0: must be between 1 and 10000",
         "  - retry_attempts=-1: must be between 0 and 10000",
         "  - max_record_age='691200s': must be from 1 minute to 7 days (60 to 604800 seconds)",
-        "  - starting_position='AT_TIMESTAMP': give TRIM_HORIZON or LATEST",
+        "  - starting_position='AT_TIMESTAMP': give StartingPosition.TRIM_HORIZON or LATEST",
         "  - log_level='DEBUG': give one of OFF, ERROR, INFO, TRACE",
     ]
 

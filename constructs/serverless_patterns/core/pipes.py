@@ -25,6 +25,7 @@ from typing import Any
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_pipes as pipes
 from constructs import Construct
@@ -34,8 +35,9 @@ from serverless_patterns.core.validation import Problems, is_token
 
 #: Read the stream from its oldest record (kept 24 hours): changes made between the table's
 #: creation and the pipe's are not skipped.
-DEFAULT_STARTING_POSITION = "TRIM_HORIZON"
-STARTING_POSITIONS = ("TRIM_HORIZON", "LATEST")
+DEFAULT_STARTING_POSITION = lambda_.StartingPosition.TRIM_HORIZON
+#: What a DynamoDB stream source can start from (``AT_TIMESTAMP`` is Kinesis only).
+STARTING_POSITIONS = (lambda_.StartingPosition.TRIM_HORIZON, lambda_.StartingPosition.LATEST)
 #: Ten records per batch: one PutEvents call of ten entries, EventBridge's maximum per call.
 DEFAULT_BATCH_SIZE = 10
 BATCH_SIZE_RANGE = (1, 10_000)
@@ -132,7 +134,7 @@ def dynamodb_stream_pipe(
     batch_size: int = DEFAULT_BATCH_SIZE,
     retry_attempts: int = DEFAULT_MAXIMUM_RETRY_ATTEMPTS,
     max_record_age: Duration = DEFAULT_MAXIMUM_RECORD_AGE,
-    starting_position: str = DEFAULT_STARTING_POSITION,
+    starting_position: lambda_.StartingPosition = DEFAULT_STARTING_POSITION,
     log_level: str = DEFAULT_LOG_LEVEL,
 ) -> pipes.CfnPipe:
     """A pipe from a DynamoDB stream to an event bus: one event per change.
@@ -149,7 +151,7 @@ def dynamodb_stream_pipe(
         source=stream_arn,
         source_parameters=pipes.CfnPipe.PipeSourceParametersProperty(
             dynamo_db_stream_parameters=pipes.CfnPipe.PipeSourceDynamoDBStreamParametersProperty(
-                starting_position=starting_position,
+                starting_position=starting_position.value,
                 batch_size=batch_size,
                 maximum_retry_attempts=retry_attempts,
                 maximum_record_age_in_seconds=int(max_record_age.to_seconds()),
@@ -211,7 +213,11 @@ def validate_stream_reading(
                 "must be from 1 minute to 7 days (60 to 604800 seconds)",
             )
     if starting_position not in STARTING_POSITIONS:
-        problems.add("starting_position", starting_position, "give TRIM_HORIZON or LATEST")
+        problems.add(
+            "starting_position",
+            getattr(starting_position, "value", starting_position),
+            "give StartingPosition.TRIM_HORIZON or LATEST",
+        )
     if log_level not in LOG_LEVELS:
         problems.add("log_level", log_level, f"give one of {', '.join(LOG_LEVELS)}")
 
