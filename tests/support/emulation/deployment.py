@@ -137,7 +137,6 @@ class Emulation:
         #: Called after each Step Functions Lambda task that returned.
         self.after_invoke: Callable[[Invocation], None] | None = None
         self._faults: list[JsonRESTError] = []
-        self._clients: dict[tuple[Any, ...], Any] = {}
         self.state_machine_arn = ""
         #: execution ARN -> the thread moto runs it in (StartExecution).
         self._execution_threads: dict[str, threading.Thread] = {}
@@ -146,11 +145,9 @@ class Emulation:
         self._start()
 
     def client(self, service: str, **options: Any) -> Any:
-        """One boto3 client per service (and options) for the emulation's own calls."""
-        key = (service, *sorted(options.items()))
-        if key not in self._clients:
-            self._clients[key] = boto3.client(service, **options)
-        return self._clients[key]
+        """A boto3 client for the emulation's own calls: the session's one for ``service``
+        and ``options`` (``reuse_clients`` in tests/support/aws.py)."""
+        return boto3.client(service, **options)
 
     # --- look-ups ---------------------------------------------------------------------------
 
