@@ -9,9 +9,6 @@ environment, as the AWS CLI does. Setting the count keeps the item's open reserv
 import sys
 from typing import Any
 
-import boto3
-from botocore.exceptions import ClientError
-
 #: The OrderSaga stack's output naming the stock table.
 INVENTORY_OUTPUT = "InventoryTableName"
 #: Units available per SKU: enough for the catalog page's example order (2 x book-42).
@@ -22,7 +19,7 @@ def inventory_table(cloudformation: Any, stack_or_table: str) -> str:
     """The stock table's name: the stack's output, or the argument if no stack has that name."""
     try:
         [stack] = cloudformation.describe_stacks(StackName=stack_or_table)["Stacks"]
-    except ClientError as error:
+    except cloudformation.exceptions.ClientError as error:
         if error.response["Error"]["Code"] != "ValidationError":  # "Stack ... does not exist"
             raise
         return stack_or_table
@@ -33,6 +30,8 @@ def inventory_table(cloudformation: Any, stack_or_table: str) -> str:
 
 
 def seed(table_name: str, stock: dict[str, int] = STOCK) -> None:
+    import boto3  # here, not at the top: the OrderSaga stack imports this module's names
+
     table = boto3.resource("dynamodb").Table(table_name)
     for sku, available in stock.items():
         table.update_item(
@@ -45,6 +44,8 @@ def seed(table_name: str, stock: dict[str, int] = STOCK) -> None:
 def main(argv: list[str]) -> None:
     if len(argv) != 1:
         raise SystemExit(__doc__.splitlines()[0])
+    import boto3
+
     table_name = inventory_table(boto3.client("cloudformation"), argv[0])
     seed(table_name)
     print(f"{table_name}: " + ", ".join(f"{sku} = {n}" for sku, n in STOCK.items()))

@@ -79,9 +79,10 @@ def notify(alarms: Iterable[cloudwatch.Alarm], topic: sns.ITopic | None) -> None
     """Send every alarm (and its recovery) to ``topic``, if one is given."""
     if topic is None:
         return
+    action = actions.SnsAction(topic)  # stateless: one serves every alarm
     for each in alarms:
-        each.add_alarm_action(actions.SnsAction(topic))
-        each.add_ok_action(actions.SnsAction(topic))
+        each.add_alarm_action(action)
+        each.add_ok_action(action)
 
 
 def dead_letter_queue_alarm(

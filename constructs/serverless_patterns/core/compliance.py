@@ -237,44 +237,74 @@ CONCERNS = {
 }
 
 
-def justify(scope: IConstruct, concern: str, finding: str = "") -> None:
-    """Answer ``concern`` (a key of :data:`CONCERNS`) on ``scope`` in every scanner.
+def justify(scope: IConstruct, *concerns: str, finding: str = "") -> None:
+    """Answer each of ``concerns`` (keys of :data:`CONCERNS`) on ``scope`` in every scanner.
 
     ``finding`` completes cdk-nag ids of rules with per-item findings (IAM5:
     ``[Resource::...]``). The metadata goes on each resource under ``scope`` that a rule
-    of the concern inspects.
+    of a concern inspects.
     """
-    declared = CONCERNS[concern]
-    for rule in declared.cdk_nag:
-        Validations.of(scope).acknowledge(
-            Acknowledgment(
-                id=rule if rule.endswith("]") else rule + finding, reason=declared.reason
-            )
-        )
-    for each in scope.node.find_all():
-        if isinstance(each, CfnResource):
-            _suppress(each, concern, declared)
+    declared = [(concern, CONCERNS[concern]) for concern in concerns]
+    acknowledgments = [
+        (rule if rule.endswith("]") else rule + finding, answer.reason)
+        for _, answer in declared
+        for rule in answer.cdk_nag
+    ]
+    if acknowledgments:
+        validations = Validations.of(scope)
+        for rule, reason in acknowledgments:
+            validations.acknowledge(Acknowledgment(id=rule, reason=reason))
+    in_template = [
+        (c, answer) for c, answer in declared if answer.checkov + answer.cfn_lint + answer.guard
+    ]
+    if in_template:
+        for each in scope.node.find_all():
+            if isinstance(each, CfnResource):
+                _suppress(each, in_template)
 
 
-def _suppress(resource: CfnResource, concern: str, declared: Concern) -> None:
+#: The CloudFormation type of each L1 class of aws-cdk-lib met so far (one jsii call per
+#: class, not per resource). Other classes, ``CfnResource`` itself included, may stand for
+#: any type: they are asked each time.
+_TYPE_OF_CLASS: dict[type, str] = {}
+
+
+def _resource_type(resource: CfnResource) -> str:
+    kind = type(resource)
+    if kind is CfnResource or not kind.__module__.startswith("aws_cdk."):
+        return resource.cfn_resource_type
+    if kind not in _TYPE_OF_CLASS:
+        _TYPE_OF_CLASS[kind] = resource.cfn_resource_type
+    return _TYPE_OF_CLASS[kind]
+
+
+def _suppress(resource: CfnResource, concerns: list[tuple[str, Concern]]) -> None:
+    """Write the suppressions of ``concerns`` that apply to ``resource``'s type, one metadata
+    update per key."""
+    resource_type = _resource_type(resource)
+
     def applies(rules: tuple[str, ...]) -> list[str]:
-        return [rule for rule in rules if RULE_TARGETS[rule] == resource.cfn_resource_type]
+        return [rule for rule in rules if RULE_TARGETS[rule] == resource_type]
 
-    checkov, cfn_lint, guard = (
-        applies(declared.checkov),
-        applies(declared.cfn_lint),
-        applies(declared.guard),
-    )
-    if not (checkov or cfn_lint or guard):
-        return
-    _extend(resource, "justifications", [], [concern])
-    if checkov:
-        skips = [{"id": rule, "comment": declared.reason} for rule in checkov]
-        _extend(resource, "checkov", ["skip"], skips)
-    if cfn_lint:
-        _extend(resource, "cfn-lint", ["config", "ignore_checks"], cfn_lint)
-    if guard:
-        _extend(resource, "guard", ["SuppressedRules"], guard)
+    additions: dict[tuple[str, ...], list[Any]] = {}
+    for concern, declared in concerns:
+        checkov, cfn_lint, guard = (
+            applies(declared.checkov),
+            applies(declared.cfn_lint),
+            applies(declared.guard),
+        )
+        if not (checkov or cfn_lint or guard):
+            continue
+        for place, items in (
+            (("justifications",), [concern]),
+            (("checkov", "skip"), [{"id": rule, "comment": declared.reason} for rule in checkov]),
+            (("cfn-lint", "config", "ignore_checks"), cfn_lint),
+            (("guard", "SuppressedRules"), guard),
+        ):
+            if items:  # keys in the order the concerns first need them
+                additions.setdefault(place, []).extend(items)
+    for (key, *path), items in additions.items():
+        _extend(resource, key, path, items)
 
 
 def _extend(resource: CfnResource, key: str, path: list[str], items: Sequence[object]) -> None:

@@ -169,7 +169,7 @@ def delivery_role(
             resources=[objects],
         )
     )
-    justify(role, "delivered-objects", f"[Resource::{as_printed(bucket, objects)}]")
+    justify(role, "delivered-objects", finding=f"[Resource::{as_printed(bucket, objects)}]")
     if bucket.encryption_key is not None:
         role.add_to_principal_policy(
             iam.PolicyStatement(

@@ -71,12 +71,17 @@ def python_function(
         scope, construct_id, runtime=DEFAULT_RUNTIME, code=code, handler=handler, **settings
     )
     logs.grant_write(function)
-    justify(function, "function-log-group")
-    justify(function, "no-secrets-in-environment")
-    if settings.get("reserved_concurrent_executions") is None:
-        justify(function, "unreserved-concurrency")
-    if settings.get("vpc") is None:
-        justify(function, "no-vpc")
+    justify(
+        function,
+        "function-log-group",
+        "no-secrets-in-environment",
+        *(
+            ["unreserved-concurrency"]
+            if settings.get("reserved_concurrent_executions") is None
+            else []
+        ),
+        *(["no-vpc"] if settings.get("vpc") is None else []),
+    )
     return function
 
 

@@ -284,7 +284,9 @@ def _acknowledge_role(
         for resource in [resources] if isinstance(resources, dict) else resources:
             function = _function_versions(resource)
             if function is not None:
-                justify(machine.role, "function-versions", f"[Resource::<{function}.Arn>:*]")
+                justify(
+                    machine.role, "function-versions", finding=f"[Resource::<{function}.Arn>:*]"
+                )
 
 
 def _function_versions(resource: Any) -> str | None:

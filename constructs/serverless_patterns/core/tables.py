@@ -58,5 +58,5 @@ def grant(table: dynamodb.ITable, grantee: iam.IGrantable, access: TableAccess) 
         logical_id = Stack.of(table).resolve(resource.logical_id)
         principal = grantee.grant_principal  # a role defined in the app is a construct
         if isinstance(principal, Construct):
-            justify(principal, "table-indexes", f"[Resource::<{logical_id}.Arn>/index/*]")
+            justify(principal, "table-indexes", finding=f"[Resource::<{logical_id}.Arn>/index/*]")
     return granted

@@ -131,5 +131,5 @@ def grant_post_to_connections(stage: apigwv2.WebSocketStage, grantee: iam.IGrant
         justify(
             principal,
             "websocket-connections",
-            f"[Resource::{as_nag_prints(stack, connections)}]",
+            finding=f"[Resource::{as_nag_prints(stack, connections)}]",
         )

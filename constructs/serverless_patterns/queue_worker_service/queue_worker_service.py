@@ -297,4 +297,4 @@ class QueueWorkerService(Construct):
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=PROTECTION_ACTIONS, resources=[tasks])
         )
-        justify(role, "cluster-tasks", f"[Resource::{as_nag_prints(stack, tasks)}]")
+        justify(role, "cluster-tasks", finding=f"[Resource::{as_nag_prints(stack, tasks)}]")
