@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.kms import models as kms_models
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
 from examples.app import REFERENCE_STACKS, SynthesizedApp, synthesize
@@ -96,6 +97,22 @@ def state_machine_definitions_parsed_once() -> Iterator[None]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(AmazonStateLanguageParser, "parse", staticmethod(parse_once))
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def symmetric_kms_keys_without_rsa() -> Iterator[None]:
+    """moto gives every KMS key an RSA-2048 private key (~70 ms to generate), symmetric keys
+    included, which never use it (Sign and Verify take asymmetric keys only: KMS developer
+    guide, "Key spec reference"). Symmetric keys share one; other key specs get their own."""
+    generate = kms_models.generate_private_key
+    shared = generate("SYMMETRIC_DEFAULT")
+
+    def private_key(key_spec: str) -> Any:
+        return shared if key_spec == "SYMMETRIC_DEFAULT" else generate(key_spec)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(kms_models, "generate_private_key", private_key)
         yield
 
 

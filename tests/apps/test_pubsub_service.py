@@ -9,7 +9,7 @@ FanOut emulation's poller, which acts like Lambda's SQS event source mapping.
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import boto3
@@ -441,7 +441,7 @@ class Throttling:
     so botocore parses and retries it as a real one. A throttled request never reaches the
     table: its URL is pointed away from moto, whose handler every request also passes. The
     first ``passes`` requests and every request after the first ``passes + times`` go through
-    to moto.
+    to moto. The counter's own backoff between attempts is recorded in ``waits``, not slept.
     """
 
     EVENT = "before-send.dynamodb.TransactWriteItems"
@@ -451,14 +451,21 @@ class Throttling:
     ) -> None:
         self.code, self.reason, self.passes, self.times = code, reason, passes, times
         self.attempts = 0
+        self.waits: list[float] = []
+        self.counter = pubsub.counter
         self.events = pubsub.counter.word_counts.meta.client.meta.events
 
     def __enter__(self) -> "Throttling":
         self.events.register_first(self.EVENT, self)
+        self.clock, self.counter.time = (
+            self.counter.time,
+            SimpleNamespace(time=self.counter.time.time, sleep=self.waits.append),
+        )
         return self
 
     def __exit__(self, *_: object) -> None:
         self.events.unregister(self.EVENT, self)
+        self.counter.time = self.clock
 
     def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
         self.attempts += 1
@@ -518,6 +525,9 @@ def test_a_transaction_cancelled_for_throttling_is_retried_and_counted_once(
     with Throttling(pubsub, "TransactionCanceledException", reason, times=2) as throttling:
         counted = pubsub.drain("popular-terms")
     assert throttling.attempts == 3
+    # Full jitter: before attempt n (from 1), a wait of up to 0.05 s x 2^n.
+    assert len(throttling.waits) == 2
+    assert all(0 <= wait <= 0.05 * 2**n for n, wait in enumerate(throttling.waits, 1))
     assert (len(counted.processed), counted.invocations) == (1, 1)
     assert counted_terms(pubsub) == HOT_TERMS
 

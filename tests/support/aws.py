@@ -71,21 +71,28 @@ def reuse_resource_classes(session: boto3.Session) -> None:
     factory.load_from_definition = load_from_definition  # type: ignore[method-assign]
 
 
+#: The only client options boto3 sets for a resource's client (boto3/session.py).
+RESOURCE_CONFIG = {"user_agent_extra": "Resource"}
+
+
 def reuse_clients(session: boto3.Session) -> None:
     """Have ``session`` create one client per service and options (~20 ms each), shared by
     the tests and by every handler module that ``boto3.client(...)``s on import.
 
     Safe across tests: moto answers a client's requests whichever mock is active when they are
-    sent, and who calls is decided per request (tests/support/iam.py), not by the client. A
-    client with its own ``config`` is always new (a ``Config`` may carry a test's timeouts).
+    sent, and who calls is decided per request (tests/support/iam.py), not by the client. The
+    client under a ``boto3.resource(...)`` is shared too: its only ``config`` is the one boto3
+    gives every resource. A client with a ``config`` of its own is always new (a ``Config``
+    may carry a test's timeouts, and a standard-mode client keeps a retry quota).
     """
     create = session.client
     clients: dict[tuple[Any, ...], Any] = {}
 
     def client(*args: Any, **kwargs: Any) -> Any:
-        if kwargs.get("config") is not None:
+        config = kwargs.get("config")
+        if config is not None and config._user_provided_options != RESOURCE_CONFIG:
             return create(*args, **kwargs)
-        key = (*args, *sorted(kwargs.items()))
+        key = (*args, *sorted((k, v) for k, v in kwargs.items() if k != "config"), bool(config))
         if key not in clients:
             clients[key] = create(*args, **kwargs)
         return clients[key]

@@ -19,6 +19,7 @@ see :meth:`Function.invoke_async`.
 
 import contextlib
 import copy
+import functools
 import importlib
 import json
 import os
@@ -64,6 +65,19 @@ class Context(LambdaContext):
 
 def function_arn(name: str) -> str:
     return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+
+
+@contextlib.contextmanager
+def compiled_once() -> Iterator[None]:
+    """Let Python cache the bytecode of what is imported meanwhile (the code assets in the
+    session's cdk.out), even where the environment says not to (``PYTHONDONTWRITEBYTECODE``):
+    each deployment imports its handlers afresh, and compiling them again every time cost
+    more than a second of the suite."""
+    saved, sys.dont_write_bytecode = sys.dont_write_bytecode, False
+    try:
+        yield
+    finally:
+        sys.dont_write_bytecode = saved
 
 
 @dataclass
@@ -131,19 +145,25 @@ class Function:
     def _load(self) -> Callable[..., Any]:
         if self._entry is None:
             module_name, _, attribute = self.handler.rpartition(".")
-            with self.process():
+            with self.process(), compiled_once():
                 module = importlib.import_module(module_name)
                 self._entry = getattr(module, attribute)
         return self._entry
 
-    def _owned(self) -> set[str]:
-        """Top-level module names this function's code and layers provide."""
+    @functools.cached_property
+    def _owned(self) -> tuple[set[str], tuple[str, ...]]:
+        """Top-level module names this function's code and layers provide, and the prefixes
+        of their submodules' names."""
         names = set()
         for path in self.paths:
             for entry in Path(path).iterdir():
                 if entry.suffix == ".py" or (entry / "__init__.py").exists():
                     names.add(entry.stem if entry.suffix == ".py" else entry.name)
-        return names
+        return names, tuple(f"{name}." for name in names)
+
+    def _is_owned(self, module_name: str) -> bool:
+        names, prefixes = self._owned
+        return module_name in names or module_name.startswith(prefixes)
 
     @contextlib.contextmanager
     def process(self) -> Iterator[None]:
@@ -152,8 +172,7 @@ class Function:
             yield
             return
         self._running = True
-        owned = self._owned()
-        mine = {n for n in sys.modules if n.split(".")[0] in owned}
+        mine = [n for n in sys.modules if self._is_owned(n)]
         others = {n: sys.modules.pop(n) for n in mine}
         sys.modules.update(self._modules)
         saved_path, saved_environment = sys.path[:], dict(os.environ)
@@ -165,9 +184,7 @@ class Function:
             yield
         finally:
             self._running = False
-            self._modules = {
-                n: sys.modules.pop(n) for n in list(sys.modules) if n.split(".")[0] in owned
-            }
+            self._modules = {n: sys.modules.pop(n) for n in list(sys.modules) if self._is_owned(n)}
             sys.modules.update(others)
             sys.path[:] = saved_path
             os.environ.clear()
