@@ -3,7 +3,7 @@
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Annotations, Duration
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -19,7 +19,6 @@ from serverless_patterns.core import alarms as alarm_defaults
 from serverless_patterns.core.buses import event_bus
 from serverless_patterns.core.compliance import justify
 from serverless_patterns.core.functions import python_function
-from serverless_patterns.core.jsii_internals import cfn_properties
 from serverless_patterns.core.logs import log_group
 from serverless_patterns.core.pipes import (
     DEFAULT_BATCH_SIZE,
@@ -36,9 +35,8 @@ from serverless_patterns.core.pipes import (
     validate_source,
     validate_stream_reading,
 )
-from serverless_patterns.core.props import options_of
 from serverless_patterns.core.queues import dead_letter_queue
-from serverless_patterns.core.tables import table
+from serverless_patterns.core.tables import table, validate_stream
 from serverless_patterns.core.topics import validate_alarm_topic
 from serverless_patterns.core.validation import Problems
 
@@ -140,7 +138,14 @@ class ChangeCapture(Construct):
             for option, value in (("handler", handler), ("function_options", function_options)):
                 if value is not None:
                     problems.add(option, value, "configures the enrichment: give code= too")
-        self._validate_table(problems, existing_table, table_props)
+        validate_stream(
+            self,
+            problems,
+            props=table_props,
+            existing=existing_table,
+            view_types=[STREAM_VIEW_TYPE],
+            reader="the events carry both images",
+        )
         validate_source(problems, self.source)
         validate_filter(problems, event_names, filter_pattern)
         validate_stream_reading(
@@ -199,48 +204,6 @@ class ChangeCapture(Construct):
         )
 
     # --- internals --------------------------------------------------------------------------
-
-    def _validate_table(
-        self,
-        problems: Problems,
-        existing: dynamodb.ITable | dynamodb.ITableV2 | None,
-        props: dynamodb.TablePropsV2 | None,
-    ) -> None:
-        given = options_of(props).get("dynamo_stream")
-        if given is not None and given != STREAM_VIEW_TYPE:
-            problems.add(
-                "table_props.dynamo_stream",
-                given.value,
-                "the events carry both images: use StreamViewType.NEW_AND_OLD_IMAGES or omit it",
-            )
-        if existing is None:
-            return
-        resource = existing.node.default_child
-        defined_here = isinstance(resource, dynamodb.CfnTable | dynamodb.CfnGlobalTable)
-        view_type = (
-            cfn_properties(resource).get("streamSpecification", {}).get("streamViewType")
-            if defined_here
-            else None
-        )
-        if (defined_here and view_type is None) or existing.table_stream_arn is None:
-            problems.add(
-                "existing_table",
-                existing.node.path,
-                "has no stream: enable one with NEW_AND_OLD_IMAGES (an imported table needs "
-                "table_stream_arn= in from_table_attributes)",
-            )
-        elif not defined_here:
-            Annotations.of(self).add_warning_v2(
-                "serverless-patterns:imported-table-stream",
-                "existing_table is imported: make sure its stream's view type is "
-                "NEW_AND_OLD_IMAGES, or events lack the images they document.",
-            )
-        elif view_type != STREAM_VIEW_TYPE.value:
-            problems.add(
-                "existing_table",
-                f"a {view_type} stream",
-                "the events carry both images: set the table's stream to NEW_AND_OLD_IMAGES",
-            )
 
     def _add_dead_letter_queue(self) -> sqs.Queue:
         queue = dead_letter_queue(self, "DeadLetterQueue")

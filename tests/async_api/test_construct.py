@@ -761,7 +761,9 @@ def standard_dead_letters() -> sqs.DeadLetterQueue:
         ),
         (
             {"code": CODE, "existing_table": dynamodb.TableV2.from_table_name(Stack(), "T", "t")},
-            "has no stream: the notifier needs one with new images",
+            "has no stream: the notifier (websocket=True) reads new images: enable one with "
+            "NEW_IMAGE or NEW_AND_OLD_IMAGES (an imported table needs table_stream_arn= in "
+            "from_table_attributes)",
         ),
         (
             {
@@ -826,6 +828,54 @@ def test_a_visibility_timeout_of_exactly_six_times_the_consumer_s_timeout_is_eno
             code=CODE,
             queue_props=sqs.QueueProps(visibility_timeout=Duration.seconds(59)),
         )
+
+
+def test_a_table_whose_stream_lacks_new_images_is_refused(scope: Stack) -> None:
+    """The notifier reads a finished job from its stream record's ``NewImage``, which only the
+    NEW_IMAGE and NEW_AND_OLD_IMAGES view types carry (DynamoDB developer guide, "Change data
+    capture for DynamoDB Streams", StreamViewType)."""
+    keys_only = dynamodb.TableV2(
+        scope, "Mine", partition_key=PK, dynamo_stream=dynamodb.StreamViewType.KEYS_ONLY
+    )
+    with pytest.raises(ValueError) as raised:
+        AsyncApi(scope, "Jobs", code=CODE, existing_table=keys_only)
+    assert str(raised.value).splitlines()[1:] == [
+        "  - existing_table='a KEYS_ONLY stream': the notifier (websocket=True) reads new "
+        "images: set the table's stream to NEW_IMAGE or NEW_AND_OLD_IMAGES"
+    ]
+    with pytest.raises(ValueError) as raised:
+        AsyncApi(
+            Stack(new_app(), "Props"),
+            "Jobs",
+            code=CODE,
+            table_props=dynamodb.TablePropsV2(
+                partition_key=PK, dynamo_stream=dynamodb.StreamViewType.OLD_IMAGE
+            ),
+        )
+    assert str(raised.value).splitlines()[1:] == [
+        "  - table_props.dynamo_stream='OLD_IMAGE': the notifier (websocket=True) reads new "
+        "images: use StreamViewType.NEW_IMAGE or StreamViewType.NEW_AND_OLD_IMAGES, or omit it"
+    ]
+
+
+def test_an_imported_table_with_a_stream_is_used_with_a_warning_about_its_view_type() -> None:
+    stack = Stack(new_app(), "Imported")
+    imported = dynamodb.TableV2.from_table_attributes(
+        stack,
+        "Jobs",
+        table_name="jobs",
+        table_stream_arn="arn:aws:dynamodb:us-east-1:123456789012:table/jobs/stream/2026-12-01",
+    )
+    api = AsyncApi(stack, "Api", code=CODE, existing_table=imported)
+    assert api.table is imported
+    [warning] = Annotations.from_stack(stack).find_warning(
+        "*", Match.string_like_regexp("existing_table is imported")
+    )
+    assert warning.entry.data == (
+        "existing_table is imported: make sure its stream's view type is NEW_IMAGE or "
+        "NEW_AND_OLD_IMAGES; the notifier (websocket=True) reads new images. "
+        "[ack: serverless-patterns:imported-table-stream]"
+    )
 
 
 def test_every_problem_is_reported_at_once(scope: Stack) -> None:

@@ -323,8 +323,9 @@ def test_every_problem_is_reported_at_once(scope: Stack) -> None:
         "  - existing_bus and event_bus_props='both given': give only one of existing_bus or "
         "event_bus_props",
         "  - handler='app.handler': configures the enrichment: give code= too",
-        "  - existing_table='Validation/Mine': has no stream: enable one with NEW_AND_OLD_IMAGES "
-        "(an imported table needs table_stream_arn= in from_table_attributes)",
+        "  - existing_table='Validation/Mine': has no stream: the events carry both images: "
+        "enable one with NEW_AND_OLD_IMAGES (an imported table needs table_stream_arn= in "
+        "from_table_attributes)",
         "  - source='aws.orders': sources starting with 'aws.' are reserved for AWS",
         "  - event_names=['INSERT', 'UPSERT']: give one or more of INSERT, MODIFY, REMOVE",
         "  - filter_pattern='eventName': choose the changes with event_names=",
@@ -349,7 +350,7 @@ def test_every_problem_is_reported_at_once(scope: Stack) -> None:
                 )
             },
             "table_props.dynamo_stream='KEYS_ONLY': the events carry both images: use "
-            "StreamViewType.NEW_AND_OLD_IMAGES or omit it",
+            "StreamViewType.NEW_AND_OLD_IMAGES, or omit it",
         ),
         ({"code": CODE, "existing_function": "own"}, "code and existing_function='both given'"),
         (
@@ -398,6 +399,6 @@ def test_an_imported_table_with_a_stream_gets_a_warning_about_its_view_type(
         "*", Match.string_like_regexp("existing_table is imported")
     )
     assert warning.entry.data == (
-        "existing_table is imported: make sure its stream's view type is NEW_AND_OLD_IMAGES, "
-        "or events lack the images they document. [ack: serverless-patterns:imported-table-stream]"
+        "existing_table is imported: make sure its stream's view type is NEW_AND_OLD_IMAGES; "
+        "the events carry both images. [ack: serverless-patterns:imported-table-stream]"
     )

@@ -27,6 +27,7 @@ from serverless_patterns.core.queues import (
     validate_existing_queue_keeps_failures,
     validate_lambda_max_receive_count,
 )
+from serverless_patterns.core.tables import validate_stream
 from serverless_patterns.core.topics import validate_alarm_topic
 from serverless_patterns.core.validation import Problems, is_token
 
@@ -96,7 +97,7 @@ def validate(scope: Construct, problems: Problems, options: dict[str, Any]) -> P
     worker_timeout = effective_timeout(options["function_options"], options["existing_function"])
     queue = _validate_queue(scope, problems, options, worker_timeout)
     validate_table(
-        problems, options["table_props"], options["existing_table"], options["websocket"]
+        scope, problems, options["table_props"], options["existing_table"], options["websocket"]
     )
     _validate_retention_and_websocket(problems, options)
     problems.raise_if_any()
@@ -181,6 +182,7 @@ def validate_schema(
 
 
 def validate_table(
+    scope: Construct,
     problems: Problems,
     props: dynamodb.TablePropsV2 | None,
     existing: dynamodb.ITable | None,
@@ -203,19 +205,14 @@ def validate_table(
             ttl,
             f"subscriptions expire through {TTL_ATTRIBUTE!r}; use that or omit it",
         )
-    stream = options.get("dynamo_stream")
-    if websocket and stream is not None and stream not in NEW_IMAGES:
-        problems.add(
-            "table_props.dynamo_stream",
-            stream.name,
-            "the notifier reads new images: use NEW_IMAGE or NEW_AND_OLD_IMAGES",
-        )
-    if websocket and existing is not None and existing.table_stream_arn is None:
-        problems.add(
-            "existing_table",
-            existing.node.path,
-            "has no stream: the notifier needs one with new images (import it with "
-            "table_stream_arn=..., or pass websocket=False)",
+    if websocket:
+        validate_stream(
+            scope,
+            problems,
+            props=props,
+            existing=existing,
+            view_types=NEW_IMAGES,
+            reader="the notifier (websocket=True) reads new images",
         )
 
 

@@ -219,7 +219,7 @@ def api_gateway_account(scope: Construct, api: IConstruct | None) -> apigw.CfnAc
 def _acknowledge_defaults(
     api: apigw.RestApi, authorization_type: apigw.AuthorizationType | None
 ) -> None:
-    justify(api.deployment_stage, "no-waf-by-default", "no-api-cache")
+    justify(api.deployment_stage, ["no-waf-by-default", "no-api-cache"])
     if authorization_type == apigw.AuthorizationType.IAM:
         justify(api, "iam-authorization")
 

@@ -237,13 +237,15 @@ CONCERNS = {
 }
 
 
-def justify(scope: IConstruct, *concerns: str, finding: str = "") -> None:
-    """Answer each of ``concerns`` (keys of :data:`CONCERNS`) on ``scope`` in every scanner.
+def justify(scope: IConstruct, concern: str | Sequence[str], finding: str = "") -> None:
+    """Answer ``concern`` (a key of :data:`CONCERNS`, or a list of keys) on ``scope`` in
+    every scanner.
 
     ``finding`` completes cdk-nag ids of rules with per-item findings (IAM5:
     ``[Resource::...]``). The metadata goes on each resource under ``scope`` that a rule
-    of a concern inspects.
+    of a concern inspects; several concerns at once write each resource's metadata once.
     """
+    concerns = [concern] if isinstance(concern, str) else list(concern)
     declared = [(concern, CONCERNS[concern]) for concern in concerns]
     acknowledgments = [
         (rule if rule.endswith("]") else rule + finding, answer.reason)

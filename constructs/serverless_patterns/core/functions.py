@@ -71,17 +71,12 @@ def python_function(
         scope, construct_id, runtime=DEFAULT_RUNTIME, code=code, handler=handler, **settings
     )
     logs.grant_write(function)
-    justify(
-        function,
-        "function-log-group",
-        "no-secrets-in-environment",
-        *(
-            ["unreserved-concurrency"]
-            if settings.get("reserved_concurrent_executions") is None
-            else []
-        ),
-        *(["no-vpc"] if settings.get("vpc") is None else []),
-    )
+    concerns = ["function-log-group", "no-secrets-in-environment"]
+    if settings.get("reserved_concurrent_executions") is None:
+        concerns.append("unreserved-concurrency")
+    if settings.get("vpc") is None:
+        concerns.append("no-vpc")
+    justify(function, concerns)
     return function
 
 

@@ -65,7 +65,7 @@ def dead_letter_queue(scope: Construct, construct_id: str, *, fifo: bool = False
         retention_period=DLQ_RETENTION,
         fifo=fifo or None,
     )
-    justify(queue, "dead-letter-queue", "sse-sqs")
+    justify(queue, ["dead-letter-queue", "sse-sqs"])
     return queue
 
 

@@ -1,14 +1,17 @@
 """DynamoDB tables: on-demand, point-in-time recovery, encrypted, retained."""
 
 import enum
+from collections.abc import Sequence
 
-from aws_cdk import CfnResource, RemovalPolicy, Stack
+from aws_cdk import Annotations, CfnResource, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from serverless_patterns.core.compliance import justify
-from serverless_patterns.core.props import merge
+from serverless_patterns.core.jsii_internals import cfn_properties
+from serverless_patterns.core.props import merge, options_of
+from serverless_patterns.core.validation import Problems
 
 
 class TableAccess(enum.Enum):
@@ -60,3 +63,57 @@ def grant(table: dynamodb.ITable, grantee: iam.IGrantable, access: TableAccess) 
         if isinstance(principal, Construct):
             justify(principal, "table-indexes", finding=f"[Resource::<{logical_id}.Arn>/index/*]")
     return granted
+
+
+def validate_stream(
+    scope: Construct,
+    problems: Problems,
+    *,
+    props: dynamodb.TablePropsV2 | None,
+    existing: dynamodb.ITable | dynamodb.ITableV2 | None,
+    view_types: Sequence[dynamodb.StreamViewType],
+    reader: str,
+) -> None:
+    """The table's stream must carry one of ``view_types``; ``reader`` says who needs which
+    images (it completes each message, e.g. "the notifier reads new images").
+
+    ``table_props.dynamo_stream`` is checked; so is the stream of an ``existing`` table defined
+    in the app. An imported table must have a stream ARN; its view type cannot be read at
+    synth, so ``scope`` gets a warning to check it.
+    """
+    names = " or ".join(view_type.name for view_type in view_types)
+    given = options_of(props).get("dynamo_stream")
+    if given is not None and given not in view_types:
+        problems.add(
+            "table_props.dynamo_stream",
+            given.name,
+            f"{reader}: use {' or '.join(f'StreamViewType.{v.name}' for v in view_types)}, "
+            "or omit it",
+        )
+    if existing is None:
+        return
+    resource = existing.node.default_child
+    defined_here = isinstance(resource, dynamodb.CfnTable | dynamodb.CfnGlobalTable)
+    view_type = (
+        cfn_properties(resource).get("streamSpecification", {}).get("streamViewType")
+        if defined_here
+        else None
+    )
+    if (defined_here and view_type is None) or existing.table_stream_arn is None:
+        problems.add(
+            "existing_table",
+            existing.node.path,
+            f"has no stream: {reader}: enable one with {names} (an imported table needs "
+            "table_stream_arn= in from_table_attributes)",
+        )
+    elif not defined_here:
+        Annotations.of(scope).add_warning_v2(
+            "serverless-patterns:imported-table-stream",
+            f"existing_table is imported: make sure its stream's view type is {names}; {reader}.",
+        )
+    elif view_type not in {v.value for v in view_types}:
+        problems.add(
+            "existing_table",
+            f"a {view_type} stream",
+            f"{reader}: set the table's stream to {names}",
+        )
