@@ -16,7 +16,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -88,15 +89,48 @@ def synth_figures(repeat: int) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def counted_jsii_calls() -> Iterator[list[int]]:
+    """Count the requests Python sends to jsii's Node process meanwhile (``[count]``).
+
+    Each is a round trip between two processes, the unit of CDK-in-Python's cost, and unlike a
+    time it is the same on every machine. Reads jsii's private process provider.
+    """
+    from jsii._kernel.providers import process
+
+    calls = [0]
+    send = process._NodeProcess.send
+
+    def counting(self: Any, request: Any, response_type: Any) -> Any:
+        calls[0] += 1
+        return send(self, request, response_type)
+
+    process._NodeProcess.send = counting  # type: ignore[method-assign]
+    try:
+        yield calls
+    finally:
+        process._NodeProcess.send = send  # type: ignore[method-assign]
+
+
 def per_stack_figures() -> dict[str, dict[str, float]]:
-    """Construction and synthesis time of each reference stack, in this one warm process."""
+    """Construction and synthesis time of each reference stack, in this one warm process, its
+    jsii round trips (construction and synthesis) and its resources."""
     new_app().synth()  # pay jsii start-up before measuring
     figures = {}
     for stack_id, stack_class in REFERENCE_STACKS.items():
         app = new_app(context=cli_context())
-        construct = timed(lambda: stack_class(app, stack_id))  # noqa: B023
-        synth = timed(app.synth)
-        figures[stack_id] = {"construct_s": round(construct, 3), "synth_s": round(synth, 3)}
+        with counted_jsii_calls() as calls:
+            construct = timed(lambda: stack_class(app, stack_id))  # noqa: B023
+            started = time.perf_counter()
+            assembly = app.synth()
+            synth = time.perf_counter() - started
+        resources = len(assembly.get_stack_by_name(stack_id).template["Resources"])
+        figures[stack_id] = {
+            "construct_s": round(construct, 3),
+            "synth_s": round(synth, 3),
+            "jsii_calls": calls[0],
+            "resources": resources,
+        }
     return figures
 
 
@@ -250,7 +284,11 @@ def main() -> int:
         ("set-up, warm re-run", report.get("setup_warm_s"), BUDGETS["setup_warm_s"]),
     ]
     rows += [
-        (f"  {sid}: construct / synth", f"{f['construct_s']}/{f['synth_s']}", None)
+        (
+            f"  {sid}: construct/synth s, jsii calls/resources",
+            f"{f['construct_s']}/{f['synth_s']}, {f['jsii_calls']}/{f['resources']}",
+            None,
+        )
         for sid, f in report["per_stack"].items()
     ]
     rows += [

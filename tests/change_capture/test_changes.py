@@ -144,7 +144,8 @@ def test_each_order_change_arrives_on_the_bus_with_the_documented_shape(lake: Em
 def copied_to_the_lake(lake: Emulation) -> list[dict[str, Any]]:
     """The events the data-lake rule delivered to Firehose, read back from S3: each under
     ``data/year=/month=/day=/hour=`` of its arrival (core/firehose.py's prefix, "Custom
-    prefixes for Amazon S3 objects", firehose/latest/dev/s3-prefixes.html), GZIP-compressed."""
+    prefixes for Amazon S3 objects", firehose/latest/dev/s3-prefixes.html), GZIP-compressed,
+    one event per line (AppendDelimiterToRecord; firehose/latest/dev/basic-deliver.html)."""
     s3 = boto3.client("s3")
     bucket = lake.ref("DataLakeBucket")
     hours = {f"{t:year=%Y/month=%m/day=%d/hour=%H/}" for t in (started, datetime.now(UTC))}
@@ -154,7 +155,9 @@ def copied_to_the_lake(lake: Emulation) -> list[dict[str, Any]]:
         assert folder.startswith("data/") and f"{folder.removeprefix('data/')}/" in hours
         assert name.endswith(".gz")
         body = s3.get_object(Bucket=bucket, Key=listed["Key"])["Body"].read()
-        copied.append(json.loads(gzip.decompress(body)))
+        text = gzip.decompress(body).decode()
+        assert text.endswith("\n")
+        copied.extend(json.loads(line) for line in text.splitlines())
     return sorted(copied, key=lambda event: event["detail"]["dynamodb"]["SequenceNumber"])
 
 

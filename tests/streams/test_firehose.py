@@ -27,6 +27,7 @@ def direct_put(stack: Stack) -> None:
         error_prefix="failed/!{firehose:error-output-type}/",
         buffering_interval=Duration.seconds(60),
         buffering_size=Size.mebibytes(64),
+        record_delimiter=False,
     )
 
 
@@ -51,6 +52,11 @@ def test_objects_are_gzipped_under_date_partitions_and_errors_apart(
     )
     assert s3_destination["CompressionFormat"] == "GZIP"
     assert s3_destination["BufferingHints"] == {"IntervalInSeconds": 300, "SizeInMBs": 5}
+    # One record per line: Firehose adds no delimiter of its own (basic-deliver.html).
+    assert s3_destination["ProcessingConfiguration"] == {
+        "Enabled": True,
+        "Processors": [{"Type": "AppendDelimiterToRecord"}],
+    }
     logging = s3_destination["CloudWatchLoggingOptions"]
     assert logging["Enabled"] is True
     [log_group] = resources(built["FromStream"], "AWS::Logs::LogGroup").values()
@@ -62,6 +68,7 @@ def test_options_reach_the_destination(built: dict[str, dict[str, Any]]) -> None
     assert s3_destination["Prefix"] == "orders/"
     assert s3_destination["ErrorOutputPrefix"] == "failed/!{firehose:error-output-type}/"
     assert s3_destination["BufferingHints"] == {"IntervalInSeconds": 60, "SizeInMBs": 64}
+    assert "ProcessingConfiguration" not in s3_destination  # record_delimiter=False
 
 
 def test_direct_put_is_encrypted_and_a_stream_source_is_read(
@@ -136,6 +143,7 @@ def test_invalid_options_are_reported_together() -> None:
             error_prefix="failed/",
             buffering_interval=Duration.minutes(20),
             buffering_size=Size.mebibytes(256),
+            record_delimiter="\n",  # type: ignore[arg-type]
         )
     assert str(raised.value) == (
         "Invalid deliver_to_s3 options:\n"
@@ -146,7 +154,9 @@ def test_invalid_options_are_reported_together() -> None:
         "  - prefix='raw/!{firehose:error-output-type}/': !{firehose:error-output-type} "
         "belongs in error_prefix only\n"
         "  - buffering_interval='20 minutes': must be between 0 and 900 seconds\n"
-        "  - buffering_size='256 MiB': must be between 1 and 128 MiB"
+        "  - buffering_size='256 MiB': must be between 1 and 128 MiB\n"
+        "  - record_delimiter='\\n': give True (a newline after each record) or False "
+        "(records as sent)"
     )
 
 

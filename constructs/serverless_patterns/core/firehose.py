@@ -9,7 +9,11 @@ Prefixes follow "Custom prefixes for Amazon S3 objects" (firehose/latest/dev/
 s3-prefixes.html): ``!{timestamp:...}`` is the arrival time (UTC) of the oldest record in the
 object, ``!{firehose:error-output-type}`` the kind of failure. Records Firehose cannot process
 (a transformation, conversion or partitioning failure) go under the error prefix; delivery to
-S3 itself is retried for 24 hours, which the freshness alarm reports.
+S3 itself is retried for 24 hours, which the freshness alarm reports. Firehose concatenates
+the records of an object without delimiters ("Understand data delivery in Amazon Data
+Firehose", firehose/latest/dev/basic-deliver.html): by default its ``AppendDelimiterToRecord``
+processor ends each record with a newline (API reference, "Processor"), so an object holds one
+JSON record per line, as Athena and Glue read them.
 
 Idle cost: none. Firehose bills per GB ingested (rounded up to 5 KB per record) and S3 per
 GB stored and per request; the alarm costs $0.10/month, the log group only what it stores.
@@ -56,6 +60,11 @@ BUFFERING_SIZE_MIB_RANGE = (1, 128)
 #: firehose-cloudwatch-metrics-best-practices.html): alarm when DeliveryToS3.DataFreshness
 #: exceeds the buffering limit, at most 15 minutes.
 FRESHNESS_LIMIT = Duration.minutes(15)
+#: The processor that ends every record with a newline (no parameters).
+NEWLINE_AFTER_EACH_RECORD = {
+    "Enabled": True,
+    "Processors": [{"Type": "AppendDelimiterToRecord"}],
+}
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,7 @@ class S3DeliveryProps:
     error_prefix: str = DEFAULT_ERROR_PREFIX
     buffering_interval: Duration = DEFAULT_BUFFERING_INTERVAL
     buffering_size: Size = DEFAULT_BUFFERING_SIZE
+    record_delimiter: bool = True
 
     def options(self) -> dict[str, Any]:
         """As keyword arguments of :func:`deliver_to_s3` or :func:`validate_s3_delivery`."""
@@ -101,6 +111,7 @@ def validate_s3_delivery(
     error_prefix: str,
     buffering_interval: Duration,
     buffering_size: Size,
+    record_delimiter: bool,
 ) -> None:
     """What Firehose accepts (options named after ``prefix_option``, e.g. ``archive_props.``).
 
@@ -137,6 +148,12 @@ def validate_s3_delivery(
             f"{prefix_option}buffering_size",
             f"{buffering_size.to_mebibytes():g} MiB",
             f"must be between {low} and {high} MiB",
+        )
+    if not isinstance(record_delimiter, bool):
+        problems.add(
+            f"{prefix_option}record_delimiter",
+            record_delimiter,
+            "give True (a newline after each record) or False (records as sent)",
         )
 
 
@@ -220,8 +237,10 @@ def deliver_to_s3(
     error_prefix: str = DEFAULT_ERROR_PREFIX,
     buffering_interval: Duration = DEFAULT_BUFFERING_INTERVAL,
     buffering_size: Size = DEFAULT_BUFFERING_SIZE,
+    record_delimiter: bool = True,
 ) -> S3Delivery:
-    """A Firehose stream ``construct_id`` delivering to S3, GZIP-compressed, date-partitioned.
+    """A Firehose stream ``construct_id`` delivering to S3, GZIP-compressed, date-partitioned,
+    one record per line (``record_delimiter=False``: records as sent, concatenated).
 
     Builds ``<id>Bucket`` (unless ``existing_bucket``), ``<id>Logs`` (error logging, one
     month) and the alarm ``<id>DataFreshness``. Encrypted end to end: a direct-put stream with
@@ -239,6 +258,7 @@ def deliver_to_s3(
         error_prefix=error_prefix,
         buffering_interval=buffering_interval,
         buffering_size=buffering_size,
+        record_delimiter=record_delimiter,
     )
     problems.raise_if_any()
     bucket = existing_bucket or buckets.bucket(scope, f"{construct_id}Bucket", props=bucket_props)
@@ -263,6 +283,12 @@ def deliver_to_s3(
         ),
     )
     stream.node.add_dependency(role)  # its policy too: Firehose checks access on creation
+    if record_delimiter:
+        resource = stream.node.default_child
+        assert isinstance(resource, firehose.CfnDeliveryStream)
+        resource.add_property_override(
+            "ExtendedS3DestinationConfiguration.ProcessingConfiguration", NEWLINE_AFTER_EACH_RECORD
+        )
     # The L2 maps each region's Firehose CIDR block for VPC destinations (Redshift,
     # OpenSearch); an S3 destination never uses it, and cfn-lint flags it unused (W7001).
     Stack.of(scope).node.try_remove_child(FIREHOSE_CIDR_MAPPING)

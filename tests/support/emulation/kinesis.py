@@ -99,14 +99,26 @@ def put_s3_records(
     arrival: datetime | None = None,
 ) -> list[dict[str, str]]:
     """Write ``records`` as one object, named and compressed as Firehose does (moto's
-    ``FirehoseBackend.put_s3_records``, completed)."""
-    data = b"".join(record["Data"] for record in records)
+    ``FirehoseBackend.put_s3_records``, completed): concatenated without delimiters unless
+    the ``AppendDelimiterToRecord`` processor ends each with a newline ("Understand data
+    delivery in Amazon Data Firehose", firehose/latest/dev/basic-deliver.html; API reference,
+    "Processor")."""
+    delimiter = b"\n" if appends_delimiter(s3_destination) else b""
+    data = b"".join(record["Data"] + delimiter for record in records)
     if s3_destination.get("CompressionFormat") == "GZIP":
         data = gzip.compress(data)
     key = object_key(s3_destination, delivery_stream_name, version_id, arrival or utcnow())
     bucket = s3_destination["BucketARN"].split(":")[-1]
     s3_backends[backend.account_id][backend.partition].put_object(bucket, key, data)
     return [{"RecordId": str(uuid.uuid4())} for _ in records]
+
+
+def appends_delimiter(destination: dict[str, Any]) -> bool:
+    processing = destination.get("ProcessingConfiguration", {})
+    return processing.get("Enabled", False) and any(
+        processor["Type"] == "AppendDelimiterToRecord"
+        for processor in processing.get("Processors", [])
+    )
 
 
 class Firehose:
@@ -159,6 +171,7 @@ class Firehose:
                     "Prefix",
                     "ErrorOutputPrefix",
                     "CompressionFormat",
+                    "ProcessingConfiguration",
                 )
                 if key in destination
             },
